@@ -1,0 +1,74 @@
+import { HumanDuration } from '@backstage/types';
+
+export interface Config {
+  auth?: {
+    providers?: {
+      /** Sign-in through Cloudflare Access. */
+      cfaccess?: {
+        /**
+         * The Zero Trust team name: the `<team>` in `<team>.cloudflareaccess.com`
+         * (Zero Trust dashboard, Settings, Custom Pages, Team domain).
+         * Required unless `teamDomain` is set.
+         * @visibility backend
+         */
+        teamName?: string;
+        /**
+         * The full team domain URL, e.g. `https://acme.cloudflareaccess.com`;
+         * overrides `teamName`. `http://localhost:<port>` points the module at
+         * the local Access emulator.
+         * @visibility backend
+         */
+        teamDomain?: string;
+        /**
+         * The Application Audience (AUD) tag of the Access application
+         * (Access, Applications, your app, Overview), or a list of tags when
+         * several Access applications front this Backstage.
+         * @visibility backend
+         */
+        audience: string | string[];
+        /**
+         * The header Access puts the application token in.
+         * Defaults to `cf-access-jwt-assertion`.
+         * @visibility backend
+         */
+        jwtHeaderName?: string;
+        /**
+         * The cookie holding the application token, read when the header is absent.
+         * Defaults to `CF_Authorization`.
+         * @visibility backend
+         */
+        authorizationCookieName?: string;
+        /**
+         * How far the token's `exp` and `nbf` may be off the server clock,
+         * as a duration (`30s`, `{ seconds: 30 }`). Defaults to 30 seconds; at most 5 minutes.
+         * @visibility backend
+         */
+        clockTolerance?: HumanDuration | string;
+        /**
+         * Access service tokens allowed to sign in, and who each signs in as.
+         * @deepVisibility secret
+         */
+        serviceTokens?: Array<{
+          /** The service token's Client ID (`<id>.access`). */
+          token: string;
+          /** The email or entity ref (`user:default/ci-bot`) the token signs in as. */
+          subject: string;
+          /** When set, the signed-in identity owns exactly these entity refs and nothing else. */
+          ownershipEntityRefs?: string[];
+          /** When set, the token is accepted only for these of the configured audiences. */
+          audience?: string | string[];
+        }>;
+        /**
+         * How the Access identity is matched to a Backstage user.
+         * @visibility backend
+         */
+        signIn?: {
+          resolvers: Array<{
+            resolver: string;
+            [option: string]: unknown;
+          }>;
+        };
+      };
+    };
+  };
+}

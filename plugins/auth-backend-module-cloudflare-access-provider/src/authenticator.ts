@@ -1,0 +1,178 @@
+import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import { createProxyAuthenticator } from '@backstage/plugin-auth-node';
+import { Request } from 'express';
+import { decodeJwt } from 'jose';
+import { CloudflareAccessConfig, readCloudflareAccessConfig } from './config';
+import {
+  CloudflareAccessAuthenticationError,
+  CloudflareAccessUnavailableError,
+} from './errors';
+import { AccessIdentityClient } from './identity';
+import {
+  CloudflareAccessClaims,
+  CloudflareAccessIdentityProfile,
+  CloudflareAccessProviderInfo,
+  CloudflareAccessResult,
+  CloudflareAccessServiceToken,
+} from './types';
+import { AccessTokenVerifier, refuse } from './verifier';
+
+/** What `initialize` builds once from config and every request reuses. */
+export type CloudflareAccessContext = {
+  config: CloudflareAccessConfig;
+  verifier: AccessTokenVerifier;
+  identities: AccessIdentityClient;
+};
+
+function findToken(req: Request, config: CloudflareAccessConfig) {
+  return (
+    req.header(config.jwtHeaderName) ||
+    req.cookies?.[config.authorizationCookieName] ||
+    undefined
+  );
+}
+
+/** Who an unverified token claims to be, and what it was issued for, for the log only. */
+function describeClaimed(token: string | undefined): string {
+  if (!token) {
+    return 'no token';
+  }
+  try {
+    const { email, common_name, sub, iss, aud } = decodeJwt(token);
+    const subject = email || common_name || sub || 'unknown subject';
+    return `${subject} (issuer ${iss ?? 'none'}, audience ${[aud ?? 'none']
+      .flat()
+      .join(', ')})`;
+  } catch {
+    return 'an undecodable token';
+  }
+}
+
+function findServiceToken(
+  claims: CloudflareAccessClaims,
+  config: CloudflareAccessConfig,
+): CloudflareAccessServiceToken {
+  const serviceToken = config.serviceTokens.find(
+    entry => entry.token === claims.common_name,
+  );
+  const audienceAllowed =
+    !serviceToken?.audience ||
+    claims.aud.some(tag => serviceToken.audience!.includes(tag));
+  if (!serviceToken || !audienceAllowed) {
+    return refuse('service_token');
+  }
+  return serviceToken;
+}
+
+function serviceTokenIdentity(
+  serviceToken: CloudflareAccessServiceToken,
+): CloudflareAccessIdentityProfile {
+  return {
+    id: serviceToken.token,
+    name: serviceToken.token,
+    // An entity-ref subject has no email; resolvers match it by ref instead.
+    email: serviceToken.subject.includes('@') ? serviceToken.subject : '',
+    groups: [],
+  };
+}
+
+async function authenticateRequest(
+  req: Request,
+  { config, verifier, identities }: CloudflareAccessContext,
+): Promise<CloudflareAccessResult> {
+  const token = findToken(req, config);
+  if (!token) {
+    return refuse('missing');
+  }
+  const claims = await verifier.verify(token);
+  const expiresInSeconds = Math.max(
+    0,
+    Math.floor(claims.exp - Date.now() / 1000),
+  );
+  if (!claims.sub) {
+    if (!claims.common_name) {
+      return refuse('subject');
+    }
+    const serviceToken = findServiceToken(claims, config);
+    return {
+      claims,
+      cfIdentity: serviceTokenIdentity(serviceToken),
+      expiresInSeconds,
+      token,
+      serviceToken,
+    };
+  }
+  const { identity, degraded } = await identities.getIdentity(token, claims);
+  return {
+    claims,
+    cfIdentity: identity,
+    expiresInSeconds,
+    token,
+    ...(degraded && { degraded }),
+  };
+}
+
+/** The result as the browser may see it: no raw token, no service token config. */
+function toProviderInfo({
+  token: _token,
+  serviceToken,
+  ...rest
+}: CloudflareAccessResult): CloudflareAccessProviderInfo {
+  return serviceToken ? { ...rest, serviceTokenId: serviceToken.token } : rest;
+}
+
+/**
+ * Implements Cloudflare Access authentication: verifies the Access token on
+ * the request and attaches the identity behind its session.
+ *
+ * @public
+ */
+export function createCloudflareAccessAuthenticator(options?: {
+  cache?: CacheService;
+  logger?: LoggerService;
+}) {
+  return createProxyAuthenticator<
+    CloudflareAccessContext,
+    CloudflareAccessResult,
+    CloudflareAccessProviderInfo
+  >({
+    async defaultProfileTransform(result) {
+      return {
+        profile: {
+          email: result.cfIdentity.email || undefined,
+          displayName: result.cfIdentity.name || undefined,
+        },
+      };
+    },
+    initialize({ config }) {
+      const accessConfig = readCloudflareAccessConfig(config);
+      return {
+        config: accessConfig,
+        verifier: new AccessTokenVerifier(accessConfig),
+        identities: new AccessIdentityClient({
+          identityUrl: accessConfig.identityUrl,
+          cache: options?.cache,
+          logger: options?.logger,
+        }),
+      };
+    },
+    async authenticate({ req }, ctx) {
+      try {
+        const result = await authenticateRequest(req, ctx);
+        return { result, providerInfo: toProviderInfo(result) };
+      } catch (error) {
+        if (
+          error instanceof CloudflareAccessAuthenticationError ||
+          error instanceof CloudflareAccessUnavailableError
+        ) {
+          options?.logger?.info(
+            `Cloudflare Access refused a request (${
+              error.reason
+            }) for ${describeClaimed(findToken(req, ctx.config))}`,
+          );
+        }
+        throw error;
+      }
+    },
+  });
+}

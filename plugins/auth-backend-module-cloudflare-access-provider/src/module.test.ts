@@ -1,0 +1,241 @@
+import { resolve as resolvePath } from 'node:path';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  AccessEmulator,
+  startAccessEmulator,
+} from '@cfaccess/access-emulator';
+import authPlugin from '@backstage/plugin-auth-backend';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import request from 'supertest';
+import cfaccessModule from './index';
+
+const EXAMPLES = resolvePath(__dirname, '../../../examples/org.yaml');
+const REFRESH = '/api/auth/cfaccess/refresh';
+
+async function startBackend(
+  emulator: AccessEmulator,
+  provider: Record<string, unknown> = {},
+) {
+  const logger = mockServices.logger.mock();
+  const { server } = await startTestBackend({
+    features: [
+      authPlugin,
+      catalogPlugin,
+      cfaccessModule,
+      logger.factory,
+      mockServices.rootConfig.factory({
+        data: {
+          app: { baseUrl: 'http://localhost:3000' },
+          catalog: {
+            rules: [{ allow: ['User', 'Group', 'Component', 'Location'] }],
+            locations: [{ type: 'file', target: EXAMPLES }],
+          },
+          auth: {
+            providers: {
+              cfaccess: {
+                teamDomain: emulator.url,
+                audience: emulator.audience,
+                serviceTokens: [
+                  { token: 'ci.access', subject: 'ci-bot@example.com' },
+                ],
+                signIn: {
+                  resolvers: [
+                    { resolver: 'emailMatchingUserEntityProfileEmail' },
+                  ],
+                },
+                ...provider,
+              },
+            },
+          },
+        },
+      }),
+    ],
+  });
+  // The catalog ingests the example org in the background; wait for it.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const res = await request(server).get(
+      '/api/catalog/entities/by-name/user/default/ada',
+    );
+    if (res.status === 200) break;
+    await new Promise(r => setTimeout(r, 200));
+  }
+  return { server, logger };
+}
+
+describe('the cfaccess provider in a real backend', () => {
+  let emulator: AccessEmulator;
+  let backend: Awaited<ReturnType<typeof startBackend>>;
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({
+      audience: 'backstage-aud',
+      catalog: [EXAMPLES],
+    });
+    backend = await startBackend(emulator);
+  }, 60_000);
+
+  afterAll(() => emulator.close());
+
+  it('signs a person in from the header, with groups and ownership', async () => {
+    const { token } = await emulator.signIn('ada@example.com');
+    const res = await request(backend.server)
+      .get(REFRESH)
+      .set('cf-access-jwt-assertion', token);
+    expect(res.status).toBe(200);
+    expect(res.body.backstageIdentity.identity).toMatchObject({
+      type: 'user',
+      userEntityRef: 'user:default/ada',
+    });
+    expect(res.body.backstageIdentity.identity.ownershipEntityRefs).toEqual(
+      expect.arrayContaining(['user:default/ada', 'group:default/platform']),
+    );
+    expect(res.body.profile).toMatchObject({
+      email: 'ada@example.com',
+      displayName: 'Ada Lovelace',
+    });
+    expect(res.body.providerInfo.cfIdentity.groups).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'platform' })]),
+    );
+    expect(res.body.providerInfo.claims.email).toBe('ada@example.com');
+    expect(JSON.stringify(res.body)).not.toContain(token);
+    expect(res.body.providerInfo.token).toBeUndefined();
+  });
+
+  it('signs a person in from the cookie when the header is absent', async () => {
+    const { token } = await emulator.signIn('grace@example.com');
+    const res = await request(backend.server)
+      .get(REFRESH)
+      .set('cookie', `CF_Authorization=${token}`);
+    expect(res.status).toBe(200);
+    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/grace',
+    );
+  });
+
+  it('answers 401 with what to fix when there is no token', async () => {
+    const res = await request(backend.server).get(REFRESH);
+    expect(res.status).toBe(401);
+    expect(res.body.error.name).toBe('AuthenticationError');
+    expect(res.body.error.message).toMatch(/No Cloudflare Access token/);
+  });
+
+  it('answers 401 for a token of another audience, echoing nothing of it', async () => {
+    const token = await emulator.mintToken({
+      aud: ['another-app'],
+      email: 'ada@example.com',
+      sub: 'ada-id',
+    });
+    const res = await request(backend.server)
+      .get(REFRESH)
+      .set('cf-access-jwt-assertion', token);
+    expect(res.status).toBe(401);
+    expect(res.body.error.message).toMatch(
+      /audience is not one of the configured audiences; set auth\.providers\.cfaccess\.audience/,
+    );
+    expect(res.body.error.reason).toBe('audience');
+    const body = JSON.stringify(res.body);
+    expect(body).not.toContain('another-app');
+    expect(body).not.toContain('ada@example.com');
+    expect(body).not.toContain(token.split('.')[1]);
+
+    const logged = JSON.stringify(backend.logger.info.mock.calls);
+    expect(logged).toMatch(/refused a request \(audience\) for ada@example\.com/);
+    expect(logged).not.toContain(token.split('.')[1]);
+  });
+
+  it('answers 401, not 500, for garbage and for an expired token', async () => {
+    const garbage = await request(backend.server)
+      .get(REFRESH)
+      .set('cf-access-jwt-assertion', 'garbage');
+    expect(garbage.status).toBe(401);
+    expect(garbage.body.error.reason).toBe('malformed');
+
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await emulator.mintToken({
+      email: 'ada@example.com',
+      sub: 'ada-id',
+      iat: now - 7200,
+      nbf: now - 7200,
+      exp: now - 3600,
+    });
+    const res = await request(backend.server)
+      .get(REFRESH)
+      .set('cf-access-jwt-assertion', expired);
+    expect(res.status).toBe(401);
+    expect(res.body.error.reason).toBe('expired');
+  });
+
+  it('signs an allowed service token in as its subject', async () => {
+    const token = await emulator.mintServiceToken('ci.access');
+    const res = await request(backend.server)
+      .get(REFRESH)
+      .set('cf-access-jwt-assertion', token);
+    expect(res.status).toBe(200);
+    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/ci-bot',
+    );
+    expect(res.body.providerInfo.serviceTokenId).toBe('ci.access');
+    expect(res.body.providerInfo.cfIdentity.groups).toEqual([]);
+  });
+
+  it('answers 401 for a service token that is not listed', async () => {
+    const token = await emulator.mintServiceToken('stranger.access');
+    const res = await request(backend.server)
+      .get(REFRESH)
+      .set('cf-access-jwt-assertion', token);
+    expect(res.status).toBe(401);
+    expect(res.body.error.reason).toBe('service_token');
+    expect(res.body.error.message).toMatch(/add its Client ID to auth\.providers\.cfaccess\.serviceTokens/);
+    expect(JSON.stringify(res.body)).not.toContain('stranger');
+  });
+});
+
+describe('the cfaccess provider with custom header and cookie names', () => {
+  let emulator: AccessEmulator;
+  let backend: Awaited<ReturnType<typeof startBackend>>;
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({
+      audience: ['first-aud', 'second-aud'],
+      catalog: [EXAMPLES],
+    });
+    backend = await startBackend(emulator, {
+      jwtHeaderName: 'x-access-token',
+      authorizationCookieName: 'AccessCookie',
+    });
+  }, 60_000);
+
+  afterAll(() => emulator.close());
+
+  it('reads the configured header and cookie, and not the default ones', async () => {
+    const { token } = await emulator.signIn('linus@example.com');
+    const byHeader = await request(backend.server)
+      .get(REFRESH)
+      .set('x-access-token', token);
+    expect(byHeader.status).toBe(200);
+    expect(byHeader.body.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/linus',
+    );
+    const byCookie = await request(backend.server)
+      .get(REFRESH)
+      .set('cookie', `AccessCookie=${token}`);
+    expect(byCookie.status).toBe(200);
+    const byDefaultHeader = await request(backend.server)
+      .get(REFRESH)
+      .set('cf-access-jwt-assertion', token)
+      .set('cookie', `CF_Authorization=${token}`);
+    expect(byDefaultHeader.status).toBe(401);
+  });
+
+  it('accepts a token for any of several audiences', async () => {
+    const token = await emulator.mintToken({
+      aud: ['second-aud'],
+      email: 'linus@example.com',
+      sub: 'linus-id',
+    });
+    const res = await request(backend.server)
+      .get(REFRESH)
+      .set('x-access-token', token);
+    expect(res.status).toBe(200);
+  });
+});

@@ -1,0 +1,165 @@
+import { ConfigReader } from '@backstage/config';
+import {
+  AccessEmulator,
+  startAccessEmulator,
+} from '@cfaccess/access-emulator';
+import { SignJWT } from 'jose';
+import { readCloudflareAccessConfig } from './config';
+import { CloudflareAccessAuthenticationError } from './errors';
+import { AccessTokenVerifier } from './verifier';
+
+describe('AccessTokenVerifier', () => {
+  let emulator: AccessEmulator;
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({ audience: ['aud-one'] });
+  });
+
+  afterAll(() => emulator.close());
+
+  function verifierFor(audience: string | string[] = 'aud-one') {
+    const config = readCloudflareAccessConfig(
+      new ConfigReader({ teamDomain: emulator.url, audience }),
+    );
+    return new AccessTokenVerifier(config, { cooldownMs: 50 });
+  }
+
+  async function reasonOf(promise: Promise<unknown>) {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CloudflareAccessAuthenticationError);
+    const refusal = error as CloudflareAccessAuthenticationError;
+    expect(refusal.name).toBe('AuthenticationError');
+    return refusal.reason;
+  }
+
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('accepts a token Access issued for the audience', async () => {
+    const { token, sub } = await emulator.signIn('ada@example.com');
+    const claims = await verifierFor().verify(token);
+    expect(claims).toMatchObject({
+      email: 'ada@example.com',
+      sub,
+      iss: emulator.url,
+      aud: ['aud-one'],
+      type: 'app',
+    });
+  });
+
+  it('accepts a token that shares one of several configured audiences', async () => {
+    const token = await emulator.mintToken({ aud: ['aud-two'] });
+    await expect(
+      verifierFor(['aud-one', 'aud-two']).verify(token),
+    ).resolves.toMatchObject({ aud: ['aud-two'] });
+  });
+
+  it('refuses a token for another audience', async () => {
+    const token = await emulator.mintToken({ aud: ['someone-else'] });
+    expect(await reasonOf(verifierFor().verify(token))).toBe('audience');
+  });
+
+  it('refuses a token from another issuer', async () => {
+    const token = await emulator.mintToken({
+      iss: 'https://other.cloudflareaccess.com',
+    });
+    expect(await reasonOf(verifierFor().verify(token))).toBe('issuer');
+  });
+
+  it('refuses an expired token, beyond the clock tolerance only', async () => {
+    const expired = await emulator.mintToken({ iat: now() - 7200, nbf: now() - 7200, exp: now() - 60 });
+    expect(await reasonOf(verifierFor().verify(expired))).toBe('expired');
+    const withinTolerance = await emulator.mintToken({ exp: now() - 10 });
+    await expect(verifierFor().verify(withinTolerance)).resolves.toBeDefined();
+  });
+
+  it('refuses a token that is not valid yet', async () => {
+    const token = await emulator.mintToken({ nbf: now() + 3600 });
+    expect(await reasonOf(verifierFor().verify(token))).toBe('not_yet_valid');
+  });
+
+  it('refuses an unsigned token (alg none)', async () => {
+    const valid = await emulator.mintToken();
+    const [, payload] = valid.split('.');
+    const header = Buffer.from(
+      JSON.stringify({ alg: 'none', kid: emulator.keys().current.kid }),
+    ).toString('base64url');
+    expect(await reasonOf(verifierFor().verify(`${header}.${payload}.`))).toBe(
+      'algorithm',
+    );
+  });
+
+  it('refuses an HS256 token keyed with the public key', async () => {
+    const { kid, publicKeyPem } = emulator.keys().current;
+    const token = await new SignJWT({ email: 'mallory@example.com', type: 'app' })
+      .setProtectedHeader({ alg: 'HS256', kid })
+      .setIssuer(emulator.url)
+      .setAudience(['aud-one'])
+      .setSubject('mallory')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(publicKeyPem));
+    expect(await reasonOf(verifierFor().verify(token))).toBe('algorithm');
+  });
+
+  it('refuses a token signed with a key the team domain does not publish', async () => {
+    const token = await emulator.mintToken({}, { key: 'unpublished' });
+    expect(await reasonOf(verifierFor().verify(token))).toBe('unknown_key');
+  });
+
+  it('refuses a token whose payload was altered', async () => {
+    const [header, payload, signature] = (await emulator.mintToken()).split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const forged = Buffer.from(
+      JSON.stringify({ ...claims, email: 'admin@example.com' }),
+    ).toString('base64url');
+    expect(
+      await reasonOf(verifierFor().verify(`${header}.${forged}.${signature}`)),
+    ).toBe('signature');
+  });
+
+  it('refuses garbage', async () => {
+    expect(await reasonOf(verifierFor().verify('not-a-token'))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify('a.b.c'))).toBe('malformed');
+  });
+
+  it('refuses an Access org token', async () => {
+    const token = await emulator.mintToken({ type: 'org' });
+    expect(await reasonOf(verifierFor().verify(token))).toBe('token_type');
+  });
+
+  it('keeps accepting tokens of the previous key after a rotation', async () => {
+    const verifier = verifierFor();
+    const before = await emulator.mintToken();
+    await verifier.verify(before);
+    await emulator.rotateKeys();
+    await new Promise(resolve => setTimeout(resolve, 100));
+    await expect(verifier.verify(before)).resolves.toBeDefined();
+    const byPrevious = await emulator.mintToken({}, { key: 'previous' });
+    await expect(verifier.verify(byPrevious)).resolves.toBeDefined();
+  });
+
+  it('fetches the key set again for a freshly rotated key', async () => {
+    const verifier = verifierFor();
+    await verifier.verify(await emulator.mintToken());
+    await emulator.rotateKeys();
+    await new Promise(resolve => setTimeout(resolve, 100));
+    emulator.resetCounts();
+    const fresh = await emulator.mintToken();
+    await expect(verifier.verify(fresh)).resolves.toBeDefined();
+    expect(emulator.requestCount('certs')).toBe(1);
+  });
+
+  it('never puts claims or the token in its error', async () => {
+    const token = await emulator.mintToken({
+      aud: ['someone-else'],
+      email: 'secret-person@example.com',
+    });
+    const error = await verifierFor().verify(token).catch(e => e);
+    const text = JSON.stringify({ ...error, message: error.message });
+    expect(text).not.toContain('secret-person');
+    expect(text).not.toContain('someone-else');
+    expect(text).not.toContain(token.split('.')[1]);
+  });
+});

@@ -1,0 +1,141 @@
+import { createRemoteJWKSet, errors, jwtVerify, JWTVerifyGetKey } from 'jose';
+import { CloudflareAccessConfig } from './config';
+import {
+  CloudflareAccessAuthenticationError,
+  CloudflareAccessRefusalReason,
+  CloudflareAccessUnavailableError,
+  sanitizedCause,
+} from './errors';
+import { CloudflareAccessClaims } from './types';
+
+const AUDIENCE_FIX =
+  'set auth.providers.cfaccess.audience to the AUD tag of this Access application';
+
+/** Operator-facing words for each refusal; no token values, so they are safe to return. */
+const REFUSAL_MESSAGES: Record<CloudflareAccessRefusalReason, string> = {
+  missing:
+    'No Cloudflare Access token on the request; put Backstage behind Cloudflare Access, or check jwtHeaderName and authorizationCookieName',
+  malformed: 'The Cloudflare Access token is not a well-formed JWT',
+  algorithm:
+    'The Cloudflare Access token is not signed with RS256, the only algorithm Access uses',
+  signature:
+    'The Cloudflare Access token signature does not verify; the token was altered or not issued by this team domain',
+  unknown_key: `The Cloudflare Access token is signed with a key this team domain does not publish; check auth.providers.cfaccess.teamName (or teamDomain) names the team that issued it`,
+  issuer:
+    'The Cloudflare Access token was issued by another team domain; set auth.providers.cfaccess.teamName (or teamDomain) to the team domain of this Access application',
+  audience: `The Cloudflare Access token audience is not one of the configured audiences; ${AUDIENCE_FIX}`,
+  expired:
+    'The Cloudflare Access token has expired; sign in to Cloudflare Access again (if this repeats, check the server clock)',
+  not_yet_valid:
+    'The Cloudflare Access token is not valid yet; check the server clock, or raise auth.providers.cfaccess.clockTolerance',
+  token_type:
+    'The token is not a Cloudflare Access application token; send the application token Access puts on requests to this application',
+  subject:
+    'The Cloudflare Access token names neither a user nor a service token',
+  service_token:
+    'The Cloudflare Access service token is not allowed to sign in; add its Client ID to auth.providers.cfaccess.serviceTokens',
+  keys_unavailable:
+    'The Cloudflare Access signing keys could not be fetched; check that the team domain is reachable from Backstage, then try again',
+};
+
+/** Throws the 401 for a refusal reason, with the reason's fixed message. */
+export function refuse(
+  reason: CloudflareAccessRefusalReason,
+  cause?: unknown,
+): never {
+  if (reason === 'keys_unavailable') {
+    throw new CloudflareAccessUnavailableError(
+      REFUSAL_MESSAGES[reason],
+      sanitizedCause(cause),
+    );
+  }
+  throw new CloudflareAccessAuthenticationError(
+    reason,
+    REFUSAL_MESSAGES[reason],
+    sanitizedCause(cause),
+  );
+}
+
+function reasonFor(error: unknown): CloudflareAccessRefusalReason {
+  if (error instanceof errors.JWTExpired) {
+    return 'expired';
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'iss':
+        return 'issuer';
+      case 'aud':
+        return 'audience';
+      case 'nbf':
+        return 'not_yet_valid';
+      default:
+        return 'malformed';
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return 'algorithm';
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return 'signature';
+  }
+  if (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys
+  ) {
+    return 'unknown_key';
+  }
+  if (
+    error instanceof errors.JWSInvalid ||
+    error instanceof errors.JWTInvalid ||
+    error instanceof errors.JOSENotSupported
+  ) {
+    return 'malformed';
+  }
+  // What is left is the key set failing to load: timeouts, bad responses, network errors.
+  return 'keys_unavailable';
+}
+
+/** Verifies Access application tokens against the team domain's published keys. */
+export class AccessTokenVerifier {
+  readonly #config: CloudflareAccessConfig;
+  readonly #keys: JWTVerifyGetKey;
+
+  constructor(
+    config: CloudflareAccessConfig,
+    options?: {
+      /** How long after a key set fetch an unknown `kid` waits for the next one. */
+      cooldownMs?: number;
+    },
+  ) {
+    this.#config = config;
+    this.#keys = createRemoteJWKSet(new URL(config.certsUrl), {
+      cooldownDuration: options?.cooldownMs ?? 30_000,
+    });
+  }
+
+  /** Returns the verified claims, or throws an error with a refusal reason. */
+  async verify(token: string): Promise<CloudflareAccessClaims> {
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.#keys, {
+        algorithms: ['RS256'],
+        issuer: this.#config.teamDomain,
+        audience: this.#config.audiences,
+        clockTolerance: this.#config.clockToleranceSeconds,
+        requiredClaims: ['exp'],
+      }));
+    } catch (error) {
+      return refuse(reasonFor(error), error);
+    }
+    // Access signs `org` tokens (for the Zero Trust dashboard) with the same keys.
+    if (payload.type !== undefined && payload.type !== 'app') {
+      return refuse('token_type');
+    }
+    return {
+      ...payload,
+      aud: typeof payload.aud === 'string' ? [payload.aud] : payload.aud ?? [],
+      sub: payload.sub ?? '',
+      email: typeof payload.email === 'string' ? payload.email : '',
+    } as CloudflareAccessClaims;
+  }
+}
