@@ -64,8 +64,20 @@ export interface Config {
          */
         signIn?: {
           resolvers: Array<{
+            /**
+             * `emailMatchingUserEntityProfileEmail`,
+             * `emailLocalPartMatchingUserEntityName` or
+             * `idMatchingUserEntityAnnotation`.
+             */
             resolver: string;
-            [option: string]: unknown;
+            /** Only these email domains may sign in. */
+            allowedDomains?: string[];
+            /** Only members of at least one of these Access groups (name or id) may sign in. */
+            allowedGroups?: string[];
+            /** Adds the catalog Groups named like the person's Access groups to their ownership. */
+            ownershipFromAccessGroups?: boolean;
+            /** Signs in people who have no User entity in the catalog. */
+            dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
           }>;
         };
       };

@@ -1,4 +1,5 @@
 import { createBackend } from '@backstage/backend-defaults';
+import { customCloudflareAccessSignIn } from './modules/customCloudflareAccessSignIn';
 
 const backend = createBackend();
 
@@ -6,6 +7,8 @@ backend.add(import('@backstage/plugin-auth-backend'));
 backend.add(
   import('@cfaccess/plugin-auth-backend-module-cloudflare-access-provider'),
 );
+// An example of a custom sign-in resolver, on provider id cfaccess-custom.
+backend.add(customCloudflareAccessSignIn);
 backend.add(import('@backstage/plugin-catalog-backend'));
 
 backend.start();

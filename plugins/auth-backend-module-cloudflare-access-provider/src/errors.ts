@@ -79,3 +79,12 @@ export function sanitizedCause(error: unknown): Error | undefined {
   delete cause.stack;
   return cause;
 }
+
+// Matched by name, as Backstage itself does: the auth plugin may bring its own copy of @backstage/errors.
+export function isNotFound(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'NotFoundError';
+}
+
+export function isConflict(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'ConflictError';
+}

@@ -202,6 +202,13 @@ describe('the cfaccess provider with custom header and cookie names', () => {
     backend = await startBackend(emulator, {
       jwtHeaderName: 'x-access-token',
       authorizationCookieName: 'AccessCookie',
+      serviceTokens: [
+        {
+          token: 'ci.access',
+          subject: 'ci-bot@example.com',
+          audience: 'second-aud',
+        },
+      ],
     });
   }, 60_000);
 
@@ -237,5 +244,23 @@ describe('the cfaccess provider with custom header and cookie names', () => {
       .get(REFRESH)
       .set('x-access-token', token);
     expect(res.status).toBe(200);
+  });
+
+  it('accepts a service token only for the audiences it is restricted to', async () => {
+    const allowed = await emulator.mintServiceToken('ci.access', {
+      aud: ['second-aud'],
+    });
+    const res = await request(backend.server)
+      .get(REFRESH)
+      .set('x-access-token', allowed);
+    expect(res.status).toBe(200);
+    const other = await emulator.mintServiceToken('ci.access', {
+      aud: ['first-aud'],
+    });
+    const refused = await request(backend.server)
+      .get(REFRESH)
+      .set('x-access-token', other);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.reason).toBe('service_token');
   });
 });

@@ -2,13 +2,36 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
+  AuthResolverCatalogUserQuery,
   authProvidersExtensionPoint,
   commonSignInResolvers,
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { createCloudflareAccessAuthenticator } from './authenticator';
 import { cloudflareAccessSignInResolvers } from './resolvers';
+import { readCloudflareAccessSignInResolver } from './signIn';
+
+/** The catalog filter a user query stands for, as the auth plugin builds it. */
+function userFilter(query: AuthResolverCatalogUserQuery) {
+  if ('filter' in query) {
+    return [query.filter].flat().map(filter => ({ kind: 'user', ...filter }));
+  }
+  if ('annotations' in query) {
+    return {
+      kind: 'user',
+      ...Object.fromEntries(
+        Object.entries(query.annotations).map(([key, value]) => [
+          `metadata.annotations.${key}`,
+          value,
+        ]),
+      ),
+    };
+  }
+  return undefined;
+}
 
 /**
  * The Cloudflare Access provider backend module for the auth plugin:
@@ -26,21 +49,40 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         providers: authProvidersExtensionPoint,
         cache: coreServices.cache,
         logger: coreServices.logger,
+        auth: coreServices.auth,
+        catalog: catalogServiceRef,
       },
-      async init({ providers, cache, logger }) {
+      async init({ providers, cache, logger, auth, catalog }) {
+        const authenticator = createCloudflareAccessAuthenticator({
+          cache,
+          logger,
+        });
+        const findUserRefs = async (query: AuthResolverCatalogUserQuery) => {
+          const filter = userFilter(query);
+          if (!filter) {
+            return [];
+          }
+          const { items } = await catalog.getEntities(
+            { filter, fields: ['kind', 'metadata.namespace', 'metadata.name'] },
+            { credentials: await auth.getOwnServiceCredentials() },
+          );
+          return items.map(entity => stringifyEntityRef(entity));
+        };
         providers.registerProvider({
           providerId: 'cfaccess',
-          factory: createProxyAuthProviderFactory({
-            authenticator: createCloudflareAccessAuthenticator({
-              cache,
-              logger,
-            }),
-            // Ours last, so a common resolver of the same name cannot shadow them.
-            signInResolverFactories: {
-              ...commonSignInResolvers,
-              ...cloudflareAccessSignInResolvers,
-            },
-          }),
+          factory: ctx =>
+            createProxyAuthProviderFactory({
+              authenticator,
+              signInResolver: readCloudflareAccessSignInResolver({
+                config: ctx.config,
+                // Ours last, so a common resolver of the same name cannot shadow them.
+                factories: {
+                  ...commonSignInResolvers,
+                  ...cloudflareAccessSignInResolvers,
+                },
+                findUserRefs,
+              }),
+            })(ctx),
         });
       },
     });
