@@ -1,0 +1,144 @@
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { People } from './catalog';
+import { EndpointControls } from './controls';
+import { AccessEdge } from './edge';
+import { userUuid } from './identity';
+import { KeyRing } from './keys';
+import { attachAccessRoutes } from './server';
+import { Sessions } from './sessions';
+import { AppTokens } from './tokens';
+import type { AccessEmulator, AccessEmulatorOptions } from './types';
+import { createUpstream } from './upstream';
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`Access emulator option ${name} must be a positive number of seconds, got ${value}`);
+  }
+  return value;
+}
+
+function audienceList(audience: string | string[]): string[] {
+  const list = [audience].flat();
+  if (list.length === 0 || list.some(tag => typeof tag !== 'string' || tag === '')) {
+    throw new Error('Access emulator option audience must be one or more non-empty AUD tags');
+  }
+  return list;
+}
+
+function checkUpstream(upstream: string | undefined): void {
+  if (upstream !== undefined && !/^https?:\/\/[^/]/.test(upstream)) {
+    throw new Error(`Access emulator option upstream must be an http(s) URL, got ${upstream}`);
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** The URL people and Backstage use: the configured host name, so it can be the token issuer. */
+function baseUrl(host: string, port: number): string {
+  // A wildcard address is not somewhere a browser can go; its loopback twin is.
+  const wildcards: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+  const name = wildcards[host] ?? host;
+  return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
+}
+
+/** Starts a local Cloudflare Access edge; resolves once it is listening. */
+export async function startAccessEmulator(options: AccessEmulatorOptions): Promise<AccessEmulator> {
+  const audience = audienceList(options.audience);
+  const tokenLifetimeSeconds = positive(
+    'tokenLifetimeSeconds',
+    options.tokenLifetimeSeconds ?? 3600,
+  );
+  const sessionDurationSeconds = positive(
+    'sessionDurationSeconds',
+    options.sessionDurationSeconds ?? 86400,
+  );
+  const rotationSeconds =
+    options.keyRotationIntervalSeconds === undefined
+      ? undefined
+      : positive('keyRotationIntervalSeconds', options.keyRotationIntervalSeconds);
+  checkUpstream(options.upstream);
+  const country = options.country ?? 'GB';
+  const log = options.logger ?? (() => {});
+  const host = options.host ?? '127.0.0.1';
+
+  const [keys, people] = await Promise.all([
+    KeyRing.create(),
+    People.load(options.catalog, options.users),
+  ]);
+
+  const server = createServer();
+  const sockets = new Set<Socket>();
+  server.on('connection', socket => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await listen(server, options.port ?? 0, host);
+  const url = baseUrl(host, (server.address() as AddressInfo).port);
+
+  const tokens = new AppTokens(keys, { issuer: url, audience, lifetimeSeconds: tokenLifetimeSeconds });
+  const sessions = new Sessions(sessionDurationSeconds);
+  const edge = new AccessEdge(tokens, sessions, people, {
+    country,
+    tokenLifetimeSeconds,
+    serviceTokens: options.serviceTokens ?? [],
+  });
+  const controls = new EndpointControls();
+  const upstream = createUpstream(options.upstream, log);
+  attachAccessRoutes(server, { edge, keys, people, controls, upstream, country, log });
+
+  const rotateKeys = async () => {
+    await keys.rotate();
+    log(`rotated signing keys; current kid ${keys.signingKey('current').kid}`);
+  };
+  const rotationTimer =
+    rotationSeconds === undefined
+      ? undefined
+      : setInterval(() => {
+          rotateKeys().catch(error => log(`key rotation failed: ${String(error)}`));
+        }, rotationSeconds * 1000).unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= new Promise<void>(resolve => {
+      clearInterval(rotationTimer);
+      upstream.close();
+      server.close(() => resolve());
+      // Hanging 'timeout' requests, keep-alive connections and WebSockets would keep the server open.
+      for (const socket of sockets) {
+        socket.destroy();
+      }
+    });
+    return closing;
+  };
+
+  return {
+    url,
+    teamDomain: url,
+    certsUrl: `${url}/cdn-cgi/access/certs`,
+    audience: [...audience],
+    async signIn(email) {
+      const { session, token } = await edge.signIn(email);
+      return { token, identityNonce: session.identityNonce, sub: userUuid(session.person.email) };
+    },
+    mintToken: (claims, mintOptions) => tokens.mint(claims, mintOptions),
+    mintServiceToken: (clientId, claims, mintOptions) =>
+      edge.serviceToken(clientId, claims, mintOptions),
+    rotateKeys,
+    keys: () => keys.publicKeys(),
+    setEndpointMode: (endpoint, mode) => controls.setMode(endpoint, mode),
+    requestCount: endpoint => controls.count(endpoint),
+    resetCounts: () => controls.resetCounts(),
+    endSession: identityNonce => edge.endSession(identityNonce),
+    close,
+  };
+}

@@ -1,0 +1,339 @@
+import { resolve } from 'node:path';
+import { errors, jwtVerify, createRemoteJWKSet, decodeJwt } from 'jose';
+import { startAccessEmulator } from './emulator';
+import { authorizationCookieOf, signInWithForm, sleep, verifyWithCerts } from './__testUtils__/testHelpers';
+import type { AccessEmulator } from './types';
+
+const examples = resolve(__dirname, '../../../examples');
+
+interface Echo {
+  method: string;
+  url: string;
+  headers: Record<string, string | undefined>;
+}
+
+describe('the Access routes and the guard, without an upstream', () => {
+  let emulator: AccessEmulator;
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({
+      audience: ['aud-one', 'aud-two'],
+      catalog: [examples],
+      users: [{ email: 'eve@example.com', name: '<script>alert(1)</script>', groups: ['security'] }],
+    });
+  });
+  afterAll(() => emulator.close());
+  beforeEach(() => {
+    emulator.setEndpointMode('certs', 'ok');
+    emulator.setEndpointMode('identity', 'ok');
+    emulator.resetCounts();
+  });
+
+  async function signedInCookie(email: string): Promise<string> {
+    const cookie = authorizationCookieOf(await signInWithForm(emulator, email));
+    if (!cookie) {
+      throw new Error('sign-in set no cookie');
+    }
+    return cookie;
+  }
+
+  async function echo(cookie: string, headers: Record<string, string> = {}): Promise<Echo> {
+    const response = await fetch(`${emulator.url}/catalog?x=1`, {
+      redirect: 'manual',
+      headers: { cookie, ...headers },
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Echo;
+  }
+
+  function identityWith(cookie: string): Promise<Response> {
+    return fetch(`${emulator.url}/cdn-cgi/access/get-identity`, { headers: { cookie } });
+  }
+
+  describe('login', () => {
+    it('lists the catalog people as buttons, with a free-text email field', async () => {
+      const response = await fetch(`${emulator.url}/cdn-cgi/access/login?redirect_url=%2Fdocs`);
+      const html = await response.text();
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/html');
+      expect(html).toContain('Cloudflare Access (local emulator)');
+      for (const email of ['ada@example.com', 'grace@example.com', 'linus@example.com', 'ci-bot@example.com']) {
+        expect(html).toContain(`data-email="${email}"`);
+      }
+      expect(html).toContain('Grace Hopper');
+      expect(html).toMatch(/engineering, security/);
+      expect(html).toMatch(/<input[^>]*name="email"[^>]*id="email"/);
+      expect(html).toContain('id="sign-in"');
+      expect(html).toContain('name="redirect_url" value="/docs"');
+      expect(emulator.requestCount('login')).toBe(1);
+    });
+
+    it('escapes people text and refuses to carry an absolute redirect_url', async () => {
+      const response = await fetch(
+        `${emulator.url}/cdn-cgi/access/login?redirect_url=${encodeURIComponent('https://evil.example/"><x')}`,
+      );
+      const html = await response.text();
+      expect(html).not.toContain('<script>alert(1)</script>');
+      expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(html).not.toContain('evil.example');
+    });
+
+    it('sets an HttpOnly CF_Authorization cookie and redirects to the relative redirect_url', async () => {
+      const response = await signInWithForm(emulator, 'ada@example.com', '/catalog?filter=mine');
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toBe('/catalog?filter=mine');
+      const [cookie] = response.headers.getSetCookie();
+      expect(cookie).toMatch(/^CF_Authorization=[\w-]+\.[\w-]+\.[\w-]+;/);
+      expect(cookie).toContain('HttpOnly');
+      expect(cookie).toContain('Path=/');
+      expect(cookie).toContain('SameSite=Lax');
+    });
+
+    it.each(['https://evil.example/', '//evil.example/', '/\\evil.example', 'catalog', '', '/a\r\nx: y'])(
+      'redirects to / instead of %j',
+      async redirectUrl => {
+        const response = await signInWithForm(emulator, 'ada@example.com', redirectUrl);
+        expect(response.status).toBe(302);
+        expect(response.headers.get('location')).toBe('/');
+      },
+    );
+
+    it('refuses a form without an email', async () => {
+      const response = await signInWithForm(emulator, 'not an email');
+      expect(response.status).toBe(400);
+      expect(response.headers.getSetCookie()).toEqual([]);
+    });
+  });
+
+  describe('guarding the application', () => {
+    it('redirects a request without a session to the login page', async () => {
+      const response = await fetch(`${emulator.url}/catalog?x=1`, { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toBe(
+        '/cdn-cgi/access/login?redirect_url=%2Fcatalog%3Fx%3D1',
+      );
+      expect(emulator.requestCount('proxy')).toBe(1);
+    });
+
+    it('redirects an unpublished-key token, another app\'s token and a garbage cookie', async () => {
+      const { identityNonce } = await emulator.signIn('ada@example.com');
+      const claims = { identity_nonce: identityNonce, email: 'ada@example.com' };
+      const forged = await emulator.mintToken(claims, { key: 'unpublished' });
+      const otherApp = await emulator.mintToken({ ...claims, aud: ['another-app'] });
+      const good = await emulator.mintToken(claims);
+      expect(
+        (await fetch(`${emulator.url}/`, { headers: { cookie: `CF_Authorization=${good}` } })).status,
+      ).toBe(200);
+      for (const cookie of [forged, otherApp, 'garbage'].map(token => `CF_Authorization=${token}`)) {
+        const response = await fetch(`${emulator.url}/`, { redirect: 'manual', headers: { cookie } });
+        expect(response.status).toBe(302);
+      }
+    });
+
+    it('injects the app token and email, verifiable against the served certs', async () => {
+      const cookie = await signedInCookie('grace@example.com');
+      const { headers, url } = await echo(cookie);
+      expect(url).toBe('/catalog?x=1');
+      expect(headers['cf-access-authenticated-user-email']).toBe('grace@example.com');
+      const token = headers['cf-access-jwt-assertion'] ?? '';
+      const payload = await verifyWithCerts(emulator, token);
+      expect(payload).toMatchObject({
+        iss: emulator.url,
+        aud: ['aud-one', 'aud-two'],
+        type: 'app',
+        email: 'grace@example.com',
+        country: 'GB',
+      });
+      expect(payload.identity_nonce).toMatch(/^[\w-]{16}$/);
+      expect(payload.sub).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(cookie).toBe(`CF_Authorization=${token}`);
+    });
+
+    it('strips spoofed cf-access-* headers', async () => {
+      const cookie = await signedInCookie('ada@example.com');
+      const { headers } = await echo(cookie, {
+        'Cf-Access-Jwt-Assertion': 'forged',
+        'Cf-Access-Authenticated-User-Email': 'mallory@example.com',
+        'CF-ACCESS-CUSTOM': 'x',
+      });
+      expect(headers['cf-access-authenticated-user-email']).toBe('ada@example.com');
+      expect(headers['cf-access-jwt-assertion']).not.toBe('forged');
+      expect(Object.keys(headers).filter(name => name.startsWith('cf-access-')).sort()).toEqual([
+        'cf-access-authenticated-user-email',
+        'cf-access-jwt-assertion',
+      ]);
+    });
+  });
+
+  describe('get-identity', () => {
+    it('returns the identity captured for the session, with catalog groups', async () => {
+      const cookie = await signedInCookie('grace@example.com');
+      const response = await identityWith(cookie);
+      expect(response.status).toBe(200);
+      const identity = await response.json();
+      const token = cookie.slice('CF_Authorization='.length);
+      const claims = decodeJwt(token);
+      expect(identity).toMatchObject({
+        name: 'Grace Hopper',
+        email: 'grace@example.com',
+        idp: { type: 'emulator' },
+        user_uuid: claims.sub,
+        geo: { country: 'GB' },
+        amr: ['pwd'],
+      });
+      expect(identity.groups).toEqual([
+        { id: expect.any(String), name: 'engineering', email: 'engineering@example.com' },
+        { id: expect.any(String), name: 'security', email: '' },
+      ]);
+      expect(identity.id).toEqual(expect.any(String));
+      expect(identity.iat).toBeLessThanOrEqual(claims.iat ?? 0);
+      expect(emulator.requestCount('identity')).toBe(1);
+    });
+
+    it('accepts the token in Cf-Access-Jwt-Assertion too', async () => {
+      const { token } = await emulator.signIn('linus@example.com');
+      const response = await fetch(`${emulator.url}/cdn-cgi/access/get-identity`, {
+        headers: { 'Cf-Access-Jwt-Assertion': token },
+      });
+      expect(await response.json()).toMatchObject({ name: 'Linus Torvalds', groups: [{ name: 'engineering' }] });
+    });
+
+    it('gives an unknown email a session named after its local part, with no groups', async () => {
+      const cookie = await signedInCookie('stranger@elsewhere.test');
+      expect(await (await identityWith(cookie)).json()).toMatchObject({
+        name: 'stranger',
+        email: 'stranger@elsewhere.test',
+        groups: [],
+      });
+    });
+
+    it('answers 401 with an err for missing, invalid, expired or unpublished-key tokens', async () => {
+      const { identityNonce } = await emulator.signIn('ada@example.com');
+      const expired = await emulator.mintToken({
+        identity_nonce: identityNonce,
+        iat: 1000,
+        nbf: 1000,
+        exp: 2000,
+      });
+      const unpublished = await emulator.mintToken({ identity_nonce: identityNonce }, { key: 'unpublished' });
+      const valid = await emulator.mintToken({ identity_nonce: identityNonce });
+      expect((await identityWith(`CF_Authorization=${valid}`)).status).toBe(200);
+      for (const cookie of ['', 'CF_Authorization=nope', `CF_Authorization=${expired}`, `CF_Authorization=${unpublished}`]) {
+        const response = await identityWith(cookie);
+        expect(response.status).toBe(401);
+        expect(await response.json()).toEqual({ err: expect.any(String) });
+      }
+    });
+  });
+
+  describe('logout', () => {
+    it('ends the session, clears the cookie and says so', async () => {
+      const cookie = await signedInCookie('ada@example.com');
+      expect((await identityWith(cookie)).status).toBe(200);
+
+      const response = await fetch(`${emulator.url}/cdn-cgi/access/logout`, { headers: { cookie } });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toContain('You have been signed out');
+      expect(response.headers.getSetCookie()[0]).toMatch(/^CF_Authorization=;.*Max-Age=0/);
+      expect(emulator.requestCount('logout')).toBe(1);
+
+      expect((await identityWith(cookie)).status).toBe(401);
+      const app = await fetch(`${emulator.url}/`, { redirect: 'manual', headers: { cookie } });
+      expect(app.status).toBe(302);
+    });
+  });
+
+  describe('certs and endpoint modes', () => {
+    it('serves the current key as an RS256 signing JWK', async () => {
+      const response = await fetch(emulator.certsUrl);
+      const { keys } = await response.json();
+      expect(keys).toEqual([
+        expect.objectContaining({ kid: emulator.keys().current.kid, kty: 'RSA', alg: 'RS256', use: 'sig' }),
+      ]);
+      expect(keys[0]).not.toHaveProperty('d');
+    });
+
+    it('fails certs and get-identity with 500 in error mode, and counts them', async () => {
+      emulator.setEndpointMode('certs', 'error');
+      emulator.setEndpointMode('identity', 'error');
+      const { token } = await emulator.signIn('ada@example.com');
+      expect((await fetch(emulator.certsUrl)).status).toBe(500);
+      expect((await identityWith(`CF_Authorization=${token}`)).status).toBe(500);
+      const jwks = createRemoteJWKSet(new URL(emulator.certsUrl));
+      await expect(jwtVerify(token, jwks)).rejects.toBeInstanceOf(errors.JOSEError);
+      expect(emulator.requestCount('certs')).toBe(2);
+      expect(emulator.requestCount('identity')).toBe(1);
+      emulator.resetCounts();
+      expect(emulator.requestCount('certs')).toBe(0);
+    });
+
+    it('never answers in timeout mode, but still counts, until set back to ok', async () => {
+      emulator.setEndpointMode('certs', 'timeout');
+      emulator.setEndpointMode('identity', 'timeout');
+      await expect(fetch(emulator.certsUrl, { signal: AbortSignal.timeout(300) })).rejects.toThrow();
+      await expect(
+        fetch(`${emulator.url}/cdn-cgi/access/get-identity`, { signal: AbortSignal.timeout(300) }),
+      ).rejects.toThrow();
+      expect(emulator.requestCount('certs')).toBe(1);
+      expect(emulator.requestCount('identity')).toBe(1);
+      emulator.setEndpointMode('certs', 'ok');
+      expect((await fetch(emulator.certsUrl)).status).toBe(200);
+    });
+  });
+});
+
+describe('session lifetime', () => {
+  it('re-mints an expired token for a live session, keeping its identity_nonce', async () => {
+    const emulator = await startAccessEmulator({ audience: 'aud', tokenLifetimeSeconds: 1 });
+    try {
+      const first = await emulator.signIn('ada@example.com');
+      await sleep(2100);
+      await expect(verifyWithCerts(emulator, first.token)).rejects.toBeInstanceOf(errors.JWTExpired);
+
+      const response = await fetch(`${emulator.url}/`, {
+        redirect: 'manual',
+        headers: { cookie: `theme=dark; CF_Authorization=${first.token}` },
+      });
+      expect(response.status).toBe(200);
+      const { headers } = (await response.json()) as Echo;
+      const token = headers['cf-access-jwt-assertion'] ?? '';
+      expect(token).not.toBe(first.token);
+      const payload = await verifyWithCerts(emulator, token);
+      expect(payload.identity_nonce).toBe(first.identityNonce);
+      expect(payload.email).toBe('ada@example.com');
+      // The browser gets the new token, and the upstream sees it in the cookie too.
+      expect(authorizationCookieOf(response)).toBe(`CF_Authorization=${token}`);
+      expect(headers.cookie).toBe(`theme=dark; CF_Authorization=${token}`);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('sends people back to login once the session is over', async () => {
+    const emulator = await startAccessEmulator({ audience: 'aud', sessionDurationSeconds: 1 });
+    try {
+      const { token } = await emulator.signIn('ada@example.com');
+      await sleep(2100);
+      const response = await fetch(`${emulator.url}/home`, {
+        redirect: 'manual',
+        headers: { cookie: `CF_Authorization=${token}` },
+      });
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toBe('/cdn-cgi/access/login?redirect_url=%2Fhome');
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('closes while a timeout-mode request is still hanging', async () => {
+    const emulator = await startAccessEmulator({ audience: 'aud' });
+    emulator.setEndpointMode('identity', 'timeout');
+    const hanging = fetch(`${emulator.url}/cdn-cgi/access/get-identity`);
+    hanging.catch(() => {});
+    while (emulator.requestCount('identity') === 0) {
+      await sleep(10);
+    }
+    await emulator.close();
+    await expect(hanging).rejects.toThrow('fetch failed');
+  });
+});

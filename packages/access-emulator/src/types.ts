@@ -1,0 +1,116 @@
+import type { CryptoKey } from 'jose';
+
+/** A person who can sign in, in addition to those read from the catalog. */
+export interface AccessEmulatorUser {
+  email: string;
+  name?: string;
+  groups?: string[];
+}
+
+/** A service token pair, as created under Access > Service Auth. */
+export interface AccessEmulatorServiceToken {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface AccessEmulatorOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** AUD tag(s) put in every token's `aud`. */
+  audience: string | string[];
+  /** URL to reverse-proxy to; without it, signed-in requests get a JSON echo of the headers. */
+  upstream?: string;
+  /** Files or directories of Backstage catalog YAML. */
+  catalog?: string[];
+  /** Added to the people read from the catalog. */
+  users?: AccessEmulatorUser[];
+  serviceTokens?: AccessEmulatorServiceToken[];
+  /** Default 3600. */
+  tokenLifetimeSeconds?: number;
+  /** Default 86400. */
+  sessionDurationSeconds?: number;
+  /** Default: no automatic rotation. */
+  keyRotationIntervalSeconds?: number;
+  /** Default 'GB'. */
+  country?: string;
+  /** Default: silent. */
+  logger?: (line: string) => void;
+}
+
+/** 'error' = 500 response; 'timeout' = accept the request and never answer (until close). */
+export type EndpointMode = 'ok' | 'error' | 'timeout';
+
+export interface MintOptions {
+  /** Which key signs; 'unpublished' = a key never served in certs. Default 'current'. */
+  key?: 'current' | 'previous' | 'unpublished';
+  /** Extra or overriding protected header fields, e.g. { kid: 'x' }. */
+  header?: Record<string, unknown>;
+}
+
+/** A public key as served in certs. */
+export interface AccessEmulatorJwk {
+  kid: string;
+  kty: string;
+  n: string;
+  e: string;
+  alg: 'RS256';
+  use: 'sig';
+}
+
+/** A public signing key as the emulator holds it. */
+export interface AccessEmulatorPublicKey {
+  kid: string;
+  /** SPKI PEM text. */
+  publicKeyPem: string;
+  publicKey: CryptoKey;
+  jwk: AccessEmulatorJwk;
+}
+
+export interface AccessEmulatorSignIn {
+  token: string;
+  identityNonce: string;
+  sub: string;
+}
+
+export type CountedEndpoint = 'certs' | 'identity' | 'login' | 'logout' | 'proxy';
+
+export interface AccessEmulator {
+  /** Base URL, e.g. http://127.0.0.1:43121: this IS the team domain and the issuer. */
+  readonly url: string;
+  /** Same as url. */
+  readonly teamDomain: string;
+  /** `${url}/cdn-cgi/access/certs` */
+  readonly certsUrl: string;
+  readonly audience: string[];
+  /** Creates an Access session for the email (catalog identity if known) and returns its app token. */
+  signIn(email: string): Promise<AccessEmulatorSignIn>;
+  /**
+   * Signs any claims as an Access app token. Defaults: iss=url, aud=audience, iat/nbf=now,
+   * exp=now+tokenLifetime, type='app'; `claims` override or add (a claim set to undefined is
+   * removed).
+   */
+  mintToken(claims?: Record<string, unknown>, options?: MintOptions): Promise<string>;
+  /** A service-token JWT as Access forwards it: common_name=clientId, sub=''. */
+  mintServiceToken(
+    clientId: string,
+    claims?: Record<string, unknown>,
+    options?: MintOptions,
+  ): Promise<string>;
+  rotateKeys(): Promise<void>;
+  /** Public keys: current, previous (undefined before the first rotation) and the unpublished one. */
+  keys(): {
+    current: AccessEmulatorPublicKey;
+    previous?: AccessEmulatorPublicKey;
+    unpublished: AccessEmulatorPublicKey;
+  };
+  setEndpointMode(endpoint: 'certs' | 'identity', mode: EndpointMode): void;
+  /** Requests served so far, per endpoint (counts every request, including failed/timeout ones). */
+  requestCount(endpoint: CountedEndpoint): number;
+  resetCounts(): void;
+  /** Ends a session by its identity_nonce (as logout does). */
+  endSession(identityNonce: string): void;
+  /** Closes the server, all sockets (incl. hanging 'timeout' requests and websockets) and timers. */
+  close(): Promise<void>;
+}
