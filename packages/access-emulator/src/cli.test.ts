@@ -8,6 +8,7 @@ describe('parseCliArgs', () => {
     expect(
       parseCliArgs([
         '--upstream', 'http://localhost:3000',
+        '--route', '/api/=http://localhost:7007',
         '--port', '7000',
         '--host', 'localhost',
         '--audience', 'local-aud',
@@ -21,6 +22,7 @@ describe('parseCliArgs', () => {
       ]),
     ).toEqual({
       upstream: 'http://localhost:3000',
+      routes: { '/api/': 'http://localhost:7007' },
       port: 7000,
       host: 'localhost',
       audience: ['local-aud', 'second'],
@@ -41,6 +43,8 @@ describe('parseCliArgs', () => {
   it.each([
     [[], /--audience is required/],
     [['--audience', 'a', '--port', 'x'], /--port/],
+    [['--audience', 'a', '--route', 'api=http://x'], /--route/],
+    [['--audience', 'a', '--route', '/api/=localhost:7007'], /--route/],
     [['--audience', 'a', '--token-lifetime', '0'], /--token-lifetime/],
     [['--audience', 'a', '--rotate-every', '1.5'], /--rotate-every/],
     [['--audience', 'a', '--service-token', 'no-secret'], /--service-token/],

@@ -12,6 +12,9 @@ Options:
   --audience <tag>           AUD tag put in every token's "aud" (required; repeat for more)
   --upstream <url>           application to reverse-proxy to, e.g. http://localhost:3000
                              (without it, signed-in requests get a JSON echo of the headers)
+  --route <prefix>=<url>     send paths starting with <prefix> to another upstream, like a
+                             Cloudflare Tunnel ingress rule, e.g. /api/=http://localhost:7007
+                             (repeatable; the longest matching prefix wins)
   --port <n>                 port to listen on (default 0: any free port)
   --host <name>              host to listen on and to use in the URL (default 127.0.0.1)
   --catalog <path>           Backstage catalog YAML file or directory of them (repeatable)
@@ -40,6 +43,16 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   return number;
 }
 
+function route(value: string): [string, string] {
+  const separator = value.indexOf('=');
+  const prefix = value.slice(0, separator);
+  const target = value.slice(separator + 1);
+  if (separator <= 0 || !prefix.startsWith('/') || !/^https?:\/\/[^/]/.test(target)) {
+    throw new UsageError(`--route must look like /path/=http://host:port, got "${value}"`);
+  }
+  return [prefix, target];
+}
+
 function serviceToken(value: string): AccessEmulatorServiceToken {
   const separator = value.indexOf(':');
   if (separator <= 0 || separator === value.length - 1) {
@@ -59,6 +72,7 @@ export function parseCliArgs(argv: string[]): AccessEmulatorOptions | 'help' {
       options: {
         audience: { type: 'string', multiple: true },
         upstream: { type: 'string' },
+        route: { type: 'string', multiple: true },
         port: { type: 'string' },
         host: { type: 'string' },
         catalog: { type: 'string', multiple: true },
@@ -86,6 +100,7 @@ export function parseCliArgs(argv: string[]): AccessEmulatorOptions | 'help' {
   return {
     audience: values.audience,
     upstream: values.upstream,
+    routes: values.route ? Object.fromEntries(values.route.map(route)) : undefined,
     port,
     host: values.host,
     catalog: values.catalog,
@@ -117,7 +132,9 @@ export async function runCli(argv: string[]): Promise<void> {
 
   const log = (line: string) => console.log(`[access-emulator] ${line}`);
   const emulator = await startAccessEmulator({ ...options, logger: log });
-  const target = options.upstream ?? '(no upstream: signed-in requests get a JSON echo of their headers)';
+  const routes = Object.entries(options.routes ?? {}).map(([prefix, url]) => `, ${prefix} -> ${url}`);
+  const target =
+    (options.upstream ?? '(no upstream: signed-in requests get a JSON echo of their headers)') + routes.join('');
   console.log(
     `Cloudflare Access emulator on ${emulator.url} -> ${target} (team domain for auth.providers.cfaccess.teamDomain)`,
   );

@@ -27,9 +27,9 @@ function audienceList(audience: string | string[]): string[] {
   return list;
 }
 
-function checkUpstream(upstream: string | undefined): void {
+function checkUpstream(name: string, upstream: string | undefined): void {
   if (upstream !== undefined && !/^https?:\/\/[^/]/.test(upstream)) {
-    throw new Error(`Access emulator option upstream must be an http(s) URL, got ${upstream}`);
+    throw new Error(`Access emulator option ${name} must be an http(s) URL, got ${upstream}`);
   }
 }
 
@@ -66,7 +66,13 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
     options.keyRotationIntervalSeconds === undefined
       ? undefined
       : positive('keyRotationIntervalSeconds', options.keyRotationIntervalSeconds);
-  checkUpstream(options.upstream);
+  checkUpstream('upstream', options.upstream);
+  for (const [prefix, target] of Object.entries(options.routes ?? {})) {
+    if (!prefix.startsWith('/')) {
+      throw new Error(`Access emulator route ${prefix} must be a path starting with /`);
+    }
+    checkUpstream(`routes['${prefix}']`, target);
+  }
   const country = options.country ?? 'GB';
   const log = options.logger ?? (() => {});
   const host = options.host ?? '127.0.0.1';
@@ -93,7 +99,7 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
     serviceTokens: options.serviceTokens ?? [],
   });
   const controls = new EndpointControls();
-  const upstream = createUpstream(options.upstream, log);
+  const upstream = createUpstream(options.upstream, options.routes ?? {}, log);
   attachAccessRoutes(server, { edge, keys, people, controls, upstream, country, log });
 
   const rotateKeys = async () => {

@@ -22,6 +22,11 @@ export interface AccessEmulatorOptions {
   audience: string | string[];
   /** URL to reverse-proxy to; without it, signed-in requests get a JSON echo of the headers. */
   upstream?: string;
+  /**
+   * Path prefixes sent to other upstreams, like a Cloudflare Tunnel's ingress
+   * rules: `{ '/api/': 'http://localhost:7007' }`. The longest matching prefix wins.
+   */
+  routes?: Record<string, string>;
   /** Files or directories of Backstage catalog YAML. */
   catalog?: string[];
   /** Added to the people read from the catalog. */

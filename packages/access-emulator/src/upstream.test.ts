@@ -193,3 +193,29 @@ describe('proxy edge cases', () => {
     }
   });
 });
+
+describe('routes to several upstreams', () => {
+  it('sends a path prefix to its own upstream, like a Tunnel ingress rule', async () => {
+    const app = await startTestUpstream();
+    const api = await startTestUpstream();
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      upstream: app.url,
+      routes: { '/api/': api.url, '/api/special/': app.url },
+    });
+    try {
+      const cookie = authorizationCookieOf(await signInWithForm(emulator, 'ada@example.com')) ?? '';
+      for (const path of ['/catalog', '/api/catalog/entities', '/api/special/x', '/apix']) {
+        const response = await fetch(`${emulator.url}${path}`, { headers: { cookie } });
+        expect(response.status).toBe(200);
+      }
+      expect(app.requests.map(r => r.url)).toEqual(['/catalog', '/api/special/x', '/apix']);
+      expect(api.requests.map(r => r.url)).toEqual(['/api/catalog/entities']);
+      expect(api.requests[0].headers['cf-access-jwt-assertion']).toBeDefined();
+    } finally {
+      await emulator.close();
+      await app.close();
+      await api.close();
+    }
+  });
+});

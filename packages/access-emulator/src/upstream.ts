@@ -27,8 +27,22 @@ function echoUpstream(): Upstream {
   };
 }
 
-function proxyUpstream(target: string, log: (line: string) => void): Upstream {
-  const proxy = httpProxy.createProxyServer({ target, ws: true, changeOrigin: false, xfwd: true });
+/** The upstream for a request: the longest route prefix it starts with, else the default. */
+function targetFor(url: string | undefined, fallback: string | undefined, routes: Record<string, string>) {
+  const path = url ?? '/';
+  const prefix = Object.keys(routes)
+    .filter(candidate => path.startsWith(candidate))
+    .sort((a, b) => b.length - a.length)[0];
+  return prefix ? routes[prefix] : fallback;
+}
+
+function proxyUpstream(
+  fallback: string | undefined,
+  routes: Record<string, string>,
+  log: (line: string) => void,
+): Upstream {
+  const echo = echoUpstream();
+  const proxy = httpProxy.createProxyServer({ ws: true, changeOrigin: false, xfwd: true });
   const cookies = new WeakMap<IncomingMessage, string>();
   const upstreamSockets = new Set<Duplex>();
 
@@ -44,6 +58,7 @@ function proxyUpstream(target: string, log: (line: string) => void): Upstream {
   });
   // An unreachable upstream must give the client a 502, never crash the emulator.
   proxy.on('error', (error, req, res) => {
+    const target = targetFor(req.url, fallback, routes);
     log(`upstream ${target} failed for ${req.method} ${req.url}: ${error.message}`);
     const reply = textReply(502, `Bad gateway: the Access emulator could not reach ${target} (${error.message}).`);
     if (!(res instanceof ServerResponse)) {
@@ -57,13 +72,23 @@ function proxyUpstream(target: string, log: (line: string) => void): Upstream {
 
   return {
     web(req, res, setCookie) {
+      const target = targetFor(req.url, fallback, routes);
+      if (!target) {
+        echo.web(req, res, setCookie);
+        return;
+      }
       if (setCookie) {
         cookies.set(req, setCookie);
       }
-      proxy.web(req, res);
+      proxy.web(req, res, { target });
     },
     ws(req, socket, head) {
-      proxy.ws(req, socket, head);
+      const target = targetFor(req.url, fallback, routes);
+      if (!target) {
+        echo.ws(req, socket, head);
+        return;
+      }
+      proxy.ws(req, socket, head, { target });
     },
     close() {
       for (const socket of upstreamSockets) {
@@ -74,6 +99,10 @@ function proxyUpstream(target: string, log: (line: string) => void): Upstream {
   };
 }
 
-export function createUpstream(target: string | undefined, log: (line: string) => void): Upstream {
-  return target ? proxyUpstream(target, log) : echoUpstream();
+export function createUpstream(
+  target: string | undefined,
+  routes: Record<string, string>,
+  log: (line: string) => void,
+): Upstream {
+  return target || Object.keys(routes).length > 0 ? proxyUpstream(target, routes, log) : echoUpstream();
 }
