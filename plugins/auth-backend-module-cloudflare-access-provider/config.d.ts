@@ -45,6 +45,20 @@ export interface Config {
          */
         clockTolerance?: HumanDuration | string;
         /**
+         * How long a get-identity call to Access may take before sign-in goes
+         * on with the token's own claims (no groups). Defaults to 5 seconds.
+         * @visibility backend
+         */
+        identityTimeout?: HumanDuration | string;
+        /**
+         * How long a resolved sign-in is reused for the same Access session,
+         * so page loads skip the catalog; also the longest a User removed from
+         * the catalog stays signed in. Defaults to 60 seconds; `0` disables.
+         * At most 15 minutes.
+         * @visibility backend
+         */
+        signInCacheDuration?: HumanDuration | string | 0;
+        /**
          * Access service tokens allowed to sign in, and who each signs in as.
          * @deepVisibility secret
          */

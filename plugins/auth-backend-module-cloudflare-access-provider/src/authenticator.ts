@@ -1,7 +1,12 @@
-import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import {
+  AuditorService,
+  CacheService,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import { createProxyAuthenticator } from '@backstage/plugin-auth-node';
 import { Request } from 'express';
 import { decodeJwt } from 'jose';
+import { createSignInAudit } from './audit';
 import { CloudflareAccessConfig, readCloudflareAccessConfig } from './config';
 import {
   CloudflareAccessAuthenticationError,
@@ -128,9 +133,16 @@ function toProviderInfo({
  * @public
  */
 export function createCloudflareAccessAuthenticator(options?: {
+  /** Shares identities across requests and replicas; without it every refresh asks Access. */
   cache?: CacheService;
   logger?: LoggerService;
+  /** Records refusals; without it they go to the logger. */
+  auditor?: AuditorService;
 }) {
+  const audit = createSignInAudit({
+    auditor: options?.auditor,
+    logger: options?.logger,
+  });
   return createProxyAuthenticator<
     CloudflareAccessContext,
     CloudflareAccessResult,
@@ -151,6 +163,7 @@ export function createCloudflareAccessAuthenticator(options?: {
         verifier: new AccessTokenVerifier(accessConfig),
         identities: new AccessIdentityClient({
           identityUrl: accessConfig.identityUrl,
+          timeoutMs: accessConfig.identityTimeoutMs,
           cache: options?.cache,
           logger: options?.logger,
         }),
@@ -165,11 +178,11 @@ export function createCloudflareAccessAuthenticator(options?: {
           error instanceof CloudflareAccessAuthenticationError ||
           error instanceof CloudflareAccessUnavailableError
         ) {
-          options?.logger?.info(
-            `Cloudflare Access refused a request (${
-              error.reason
-            }) for ${describeClaimed(findToken(req, ctx.config))}`,
-          );
+          await audit({
+            subject: describeClaimed(findToken(req, ctx.config)),
+            reason: error.reason,
+            error,
+          });
         }
         throw error;
       }

@@ -16,6 +16,8 @@ describe('readCloudflareAccessConfig', () => {
       authorizationCookieName: 'CF_Authorization',
       clockToleranceSeconds: 30,
       serviceTokens: [],
+      identityTimeoutMs: 5000,
+      signInCacheSeconds: 60,
     });
   });
 
@@ -25,7 +27,15 @@ describe('readCloudflareAccessConfig', () => {
       teamDomain: 'http://localhost:7000/',
       audience: ['one', 'two'],
       clockTolerance: '5s',
+      identityTimeout: { milliseconds: 1500 },
+      signInCacheDuration: '0s',
     });
+    expect(config.identityTimeoutMs).toBe(1500);
+    expect(config.signInCacheSeconds).toBe(0);
+    expect(
+      read({ teamName: 'acme', audience: 'tag', signInCacheDuration: 0 })
+        .signInCacheSeconds,
+    ).toBe(0);
     expect(config.teamDomain).toBe('http://localhost:7000');
     expect(config.audiences).toEqual(['one', 'two']);
     expect(config.clockToleranceSeconds).toBe(5);
@@ -63,7 +73,11 @@ describe('readCloudflareAccessConfig', () => {
     [{ teamName: 'acme' }, /audience is missing.*AUD/],
     [{ teamName: 'acme', audience: [] }, /audience must be a non-empty/],
     [{ teamName: 'acme', audience: [''] }, /audience must be a non-empty/],
-    [{ teamName: 'acme', audience: 'tag', clockTolerance: '1h' }, /clockTolerance must be between/],
+    [{ teamName: 'acme', audience: 'tag', clockTolerance: '1h' }, /clockTolerance must be between 0 and 300 seconds/],
+    [{ teamName: 'acme', audience: 'tag', clockTolerance: 'soon' }, /clockTolerance is not a duration/],
+    [{ teamName: 'acme', audience: 'tag', identityTimeout: '0s' }, /identityTimeout must be between 0.1 and 60 seconds/],
+    [{ teamName: 'acme', audience: 'tag', signInCacheDuration: '1h' }, /signInCacheDuration must be between 0 and 900 seconds/],
+    [{ teamName: 'acme', audience: 'tag', signInCacheDuration: 30 }, /signInCacheDuration is not a duration/],
     [
       { teamName: 'acme', audience: 'tag', serviceTokens: [{ token: 't', subject: 's', audience: 'other' }] },
       /serviceTokens\[0\]\.audience names a tag/,

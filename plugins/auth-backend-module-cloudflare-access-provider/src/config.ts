@@ -16,10 +16,13 @@ export type CloudflareAccessConfig = {
   authorizationCookieName: string;
   clockToleranceSeconds: number;
   serviceTokens: CloudflareAccessServiceToken[];
+  /** How long a get-identity call may take before the token's own claims are used. */
+  identityTimeoutMs: number;
+  /** How long a resolved sign-in is reused for the same Access session; 0 disables. */
+  signInCacheSeconds: number;
 };
 
 const PREFIX = 'auth.providers.cfaccess';
-const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 // Cloudflare team names are DNS labels.
 const TEAM_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -132,19 +135,32 @@ function readServiceTokens(
   });
 }
 
-function readClockToleranceSeconds(config: Config): number {
-  if (!config.has('clockTolerance')) {
-    return DEFAULT_CLOCK_TOLERANCE_SECONDS;
+/** Reads an optional duration key as seconds, within bounds an operator can rely on. */
+function readSeconds(
+  config: Config,
+  key: string,
+  bounds: { default: number; max: number; min?: number; fix: string },
+): number {
+  if (!config.has(key)) {
+    return bounds.default;
   }
-  const seconds =
-    durationToMilliseconds(
-      readDurationFromConfig(config, { key: 'clockTolerance' }),
-    ) / 1000;
-  if (!(seconds >= 0 && seconds <= 300)) {
+  const min = bounds.min ?? 0;
+  // A plain 0 reads naturally as "off"; other numbers have no unit, so they are refused.
+  if (config.getOptional(key) === 0 && min === 0) {
+    return 0;
+  }
+  let seconds: number;
+  try {
+    seconds =
+      durationToMilliseconds(readDurationFromConfig(config, { key })) / 1000;
+  } catch {
+    throw configError(key, 'is not a duration', `Use e.g. 30s, 5m or { seconds: 30 }. ${bounds.fix}`);
+  }
+  if (!(seconds >= min && seconds <= bounds.max)) {
     throw configError(
-      'clockTolerance',
-      'must be between 0 and 5 minutes',
-      'A few seconds to a minute covers clock drift; the default is 30s.',
+      key,
+      `must be between ${min} and ${bounds.max} seconds`,
+      bounds.fix,
     );
   }
   return seconds;
@@ -165,7 +181,23 @@ export function readCloudflareAccessConfig(
       config.getOptionalString('jwtHeaderName') ?? 'cf-access-jwt-assertion',
     authorizationCookieName:
       config.getOptionalString('authorizationCookieName') ?? 'CF_Authorization',
-    clockToleranceSeconds: readClockToleranceSeconds(config),
+    clockToleranceSeconds: readSeconds(config, 'clockTolerance', {
+      default: 30,
+      max: 300,
+      fix: 'A few seconds to a minute covers clock drift; the default is 30s.',
+    }),
     serviceTokens: readServiceTokens(config, audiences),
+    identityTimeoutMs:
+      readSeconds(config, 'identityTimeout', {
+        default: 5,
+        min: 0.1,
+        max: 60,
+        fix: 'The default is 5s; past it, sign-in goes on with the token claims.',
+      }) * 1000,
+    signInCacheSeconds: readSeconds(config, 'signInCacheDuration', {
+      default: 60,
+      max: 900,
+      fix: 'The default is 60s; 0 resolves every refresh against the catalog.',
+    }),
   };
 }

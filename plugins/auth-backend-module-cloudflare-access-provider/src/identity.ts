@@ -3,9 +3,10 @@ import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
 import { z } from 'zod/v3';
 import { CloudflareAccessClaims, CloudflareAccessIdentityProfile } from './types';
 
-const IDENTITY_TIMEOUT_MS = 5000;
 // Bounds a cache entry for a long Access session so a changed identity shows up within a day.
-const MAX_IDENTITY_TTL_MS = 24 * 60 * 60 * 1000;
+const MAX_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
+// While get-identity is down, a session asks again this often, not on every refresh.
+const DEGRADED_RETRY_MS = 30_000;
 
 const identitySchema = z
   .object({
@@ -32,13 +33,26 @@ export type SessionIdentity = {
   degraded: boolean;
 };
 
-/** One key per Access session: the identity behind a session never changes. */
-function sessionKey(claims: CloudflareAccessClaims): string {
-  const session = claims.identity_nonce || `${claims.sub}:${claims.iat}`;
+/**
+ * A cache key for something that belongs to one Access session: the session's
+ * `identity_nonce`, else its user and issue time (service tokens, older tokens).
+ */
+export function sessionCacheKey(
+  kind: string,
+  claims: CloudflareAccessClaims,
+): string {
+  const session =
+    claims.identity_nonce ||
+    `${claims.sub || claims.common_name}:${claims.iat}`;
   const digest = createHash('sha256')
     .update(`${claims.iss}|${session}`)
     .digest('base64url');
-  return `cfaccess:identity:v1:${digest}`;
+  return `cfaccess:${kind}:v1:${digest}`;
+}
+
+/** How long something may be cached for a session: no longer than its token lives, nor a day. */
+export function sessionTtlMs(claims: CloudflareAccessClaims): number {
+  return Math.min(claims.exp * 1000 - Date.now(), MAX_SESSION_TTL_MS);
 }
 
 function identityFromClaims(
@@ -59,16 +73,19 @@ function identityFromClaims(
  */
 export class AccessIdentityClient {
   readonly #identityUrl: string;
+  readonly #timeoutMs: number;
   readonly #cache?: CacheService;
   readonly #logger?: LoggerService;
   readonly #inFlight = new Map<string, Promise<SessionIdentity>>();
 
   constructor(options: {
     identityUrl: string;
+    timeoutMs: number;
     cache?: CacheService;
     logger?: LoggerService;
   }) {
     this.#identityUrl = options.identityUrl;
+    this.#timeoutMs = options.timeoutMs;
     this.#cache = options.cache;
     this.#logger = options.logger;
   }
@@ -77,10 +94,10 @@ export class AccessIdentityClient {
     token: string,
     claims: CloudflareAccessClaims,
   ): Promise<SessionIdentity> {
-    const key = sessionKey(claims);
-    const cached = await this.#cache?.get<CloudflareAccessIdentityProfile>(key);
+    const key = sessionCacheKey('identity', claims);
+    const cached = await this.#cache?.get<SessionIdentity>(key);
     if (cached) {
-      return { identity: cached, degraded: false };
+      return cached;
     }
     let pending = this.#inFlight.get(key);
     if (!pending) {
@@ -97,31 +114,43 @@ export class AccessIdentityClient {
     token: string,
     claims: CloudflareAccessClaims,
   ): Promise<SessionIdentity> {
-    let identity: CloudflareAccessIdentityProfile;
+    const ttl = sessionTtlMs(claims);
+    let result: SessionIdentity;
     try {
-      identity = await this.#fetch(token);
+      result = { identity: await this.#fetch(token), degraded: false };
     } catch (error) {
-      this.#logger?.warn(
-        `Cloudflare Access get-identity failed for ${
-          claims.email || claims.sub
-        }; signing in with the token's own claims and no groups: ${
-          (error as Error).message
-        }`,
-      );
-      return { identity: identityFromClaims(claims), degraded: true };
+      await this.#warnOnce(claims, ttl, error as Error);
+      result = { identity: identityFromClaims(claims), degraded: true };
     }
-    const ttl = Math.min(claims.exp * 1000 - Date.now(), MAX_IDENTITY_TTL_MS);
+    const keepMs = result.degraded ? Math.min(ttl, DEGRADED_RETRY_MS) : ttl;
+    if (keepMs > 0) {
+      await this.#cache?.set(key, result, { ttl: keepMs });
+    }
+    return result;
+  }
+
+  async #warnOnce(claims: CloudflareAccessClaims, ttl: number, error: Error) {
+    const key = sessionCacheKey('identity-warned', claims);
+    if (await this.#cache?.get(key)) {
+      return;
+    }
     if (ttl > 0) {
-      await this.#cache?.set(key, identity, { ttl });
+      await this.#cache?.set(key, true, { ttl });
     }
-    return { identity, degraded: false };
+    this.#logger?.warn(
+      `Cloudflare Access get-identity failed for ${
+        claims.email || claims.sub
+      }; signing in with the token's own claims and no groups until it answers: ${
+        error.message
+      }`,
+    );
   }
 
   async #fetch(token: string): Promise<CloudflareAccessIdentityProfile> {
     const response = await fetch(this.#identityUrl, {
       // Access reads the session from its own cookie name, whatever this app calls it.
       headers: { cookie: `CF_Authorization=${token}` },
-      signal: AbortSignal.timeout(IDENTITY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(this.#timeoutMs),
     });
     if (!response.ok) {
       throw new Error(`get-identity answered HTTP ${response.status}`);

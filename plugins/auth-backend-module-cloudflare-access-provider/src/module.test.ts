@@ -1,65 +1,30 @@
-import { resolve as resolvePath } from 'node:path';
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { JsonObject } from '@backstage/types';
 import {
   AccessEmulator,
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
-import authPlugin from '@backstage/plugin-auth-backend';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
 import request from 'supertest';
-import cfaccessModule from './index';
+import {
+  EXAMPLE_ORG,
+  REFRESH,
+  startCfaccessBackend,
+} from './__testUtils__/testBackend';
 
-const EXAMPLES = resolvePath(__dirname, '../../../examples/org.yaml');
-const REFRESH = '/api/auth/cfaccess/refresh';
-
-async function startBackend(
+function startBackend(
   emulator: AccessEmulator,
-  provider: Record<string, unknown> = {},
+  provider: JsonObject = {},
 ) {
-  const logger = mockServices.logger.mock();
-  const { server } = await startTestBackend({
-    features: [
-      authPlugin,
-      catalogPlugin,
-      cfaccessModule,
-      logger.factory,
-      mockServices.rootConfig.factory({
-        data: {
-          app: { baseUrl: 'http://localhost:3000' },
-          catalog: {
-            rules: [{ allow: ['User', 'Group', 'Component', 'Location'] }],
-            locations: [{ type: 'file', target: EXAMPLES }],
-          },
-          auth: {
-            providers: {
-              cfaccess: {
-                teamDomain: emulator.url,
-                audience: emulator.audience,
-                serviceTokens: [
-                  { token: 'ci.access', subject: 'ci-bot@example.com' },
-                ],
-                signIn: {
-                  resolvers: [
-                    { resolver: 'emailMatchingUserEntityProfileEmail' },
-                  ],
-                },
-                ...provider,
-              },
-            },
-          },
-        },
-      }),
-    ],
+  return startCfaccessBackend({
+    provider: {
+      teamDomain: emulator.url,
+      audience: emulator.audience,
+      serviceTokens: [{ token: 'ci.access', subject: 'ci-bot@example.com' }],
+      signIn: {
+        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+      },
+      ...provider,
+    },
   });
-  // The catalog ingests the example org in the background; wait for it.
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const res = await request(server).get(
-      '/api/catalog/entities/by-name/user/default/ada',
-    );
-    if (res.status === 200) break;
-    await new Promise(r => setTimeout(r, 200));
-  }
-  return { server, logger };
 }
 
 describe('the cfaccess provider in a real backend', () => {
@@ -69,12 +34,23 @@ describe('the cfaccess provider in a real backend', () => {
   beforeAll(async () => {
     emulator = await startAccessEmulator({
       audience: 'backstage-aud',
-      catalog: [EXAMPLES],
+      catalog: [EXAMPLE_ORG],
     });
     backend = await startBackend(emulator);
   }, 60_000);
 
   afterAll(() => emulator.close());
+
+  it('records each sign-in in the audit trail', async () => {
+    const { token } = await emulator.signIn('linus@example.com');
+    await request(backend.server)
+      .get(REFRESH)
+      .set('cf-access-jwt-assertion', token);
+    expect(backend.audited).toContainEqual({
+      outcome: 'success',
+      meta: { subject: 'user:default/linus' },
+    });
+  });
 
   it('signs a person in from the header, with groups and ownership', async () => {
     const { token } = await emulator.signIn('ada@example.com');
@@ -138,9 +114,16 @@ describe('the cfaccess provider in a real backend', () => {
     expect(body).not.toContain('ada@example.com');
     expect(body).not.toContain(token.split('.')[1]);
 
-    const logged = JSON.stringify(backend.logger.info.mock.calls);
-    expect(logged).toMatch(/refused a request \(audience\) for ada@example\.com/);
-    expect(logged).not.toContain(token.split('.')[1]);
+    const refusal = backend.audited.find(
+      event => (event.meta as { reason?: string }).reason === 'audience',
+    );
+    expect(refusal).toMatchObject({
+      outcome: 'fail',
+      meta: {
+        subject: expect.stringMatching(/^ada@example\.com .*audience another-app/),
+      },
+    });
+    expect(JSON.stringify(backend.audited)).not.toContain(token.split('.')[1]);
   });
 
   it('answers 401, not 500, for garbage and for an expired token', async () => {
@@ -197,7 +180,7 @@ describe('the cfaccess provider with custom header and cookie names', () => {
   beforeAll(async () => {
     emulator = await startAccessEmulator({
       audience: ['first-aud', 'second-aud'],
-      catalog: [EXAMPLES],
+      catalog: [EXAMPLE_ORG],
     });
     backend = await startBackend(emulator, {
       jwtHeaderName: 'x-access-token',

@@ -10,7 +10,9 @@ import {
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { createSignInAudit } from './audit';
 import { createCloudflareAccessAuthenticator } from './authenticator';
+import { readCloudflareAccessConfig } from './config';
 import { cloudflareAccessSignInResolvers } from './resolvers';
 import { readCloudflareAccessSignInResolver } from './signIn';
 
@@ -50,12 +52,14 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         cache: coreServices.cache,
         logger: coreServices.logger,
         auth: coreServices.auth,
+        auditor: coreServices.auditor,
         catalog: catalogServiceRef,
       },
-      async init({ providers, cache, logger, auth, catalog }) {
+      async init({ providers, cache, logger, auth, auditor, catalog }) {
         const authenticator = createCloudflareAccessAuthenticator({
           cache,
           logger,
+          auditor,
         });
         const findUserRefs = async (query: AuthResolverCatalogUserQuery) => {
           const filter = userFilter(query);
@@ -81,6 +85,10 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
                   ...cloudflareAccessSignInResolvers,
                 },
                 findUserRefs,
+                signInCacheSeconds: readCloudflareAccessConfig(ctx.config)
+                  .signInCacheSeconds,
+                cache,
+                audit: createSignInAudit({ auditor, logger }),
               }),
             })(ctx),
         });

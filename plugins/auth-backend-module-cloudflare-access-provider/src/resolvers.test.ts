@@ -1,16 +1,13 @@
-import { resolve as resolvePath } from 'node:path';
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
+import { JsonObject } from '@backstage/types';
 import {
   AccessEmulator,
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
 import request from 'supertest';
-import cfaccessModule from './index';
-
-const FIXTURES = resolvePath(__dirname, '__fixtures__/catalog.yaml');
-const REFRESH = '/api/auth/cfaccess/refresh';
+import {
+  FIXTURE_CATALOG,
+  startCfaccessBackend,
+} from './__testUtils__/testBackend';
 
 describe('sign-in resolvers through a real backend and catalog', () => {
   let emulator: AccessEmulator;
@@ -29,47 +26,18 @@ describe('sign-in resolvers through a real backend and catalog', () => {
 
   afterAll(() => emulator.close());
 
-  async function startWith(provider: Record<string, unknown>) {
-    const { server } = await startTestBackend({
-      features: [
-        authPlugin,
-        catalogPlugin,
-        cfaccessModule,
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            catalog: {
-              rules: [{ allow: ['User', 'Group', 'Location'] }],
-              locations: [{ type: 'file', target: FIXTURES }],
-            },
-            auth: {
-              providers: {
-                cfaccess: {
-                  teamDomain: emulator.url,
-                  audience: 'aud',
-                  ...provider,
-                },
-              },
-            },
-          },
-        }),
-      ],
+  async function startWith(provider: JsonObject) {
+    const backend = await startCfaccessBackend({
+      provider: { teamDomain: emulator.url, audience: 'aud', ...provider },
+      catalogFile: FIXTURE_CATALOG,
+      readyUser: 'deploy-bot',
     });
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const res = await request(server).get(
-        '/api/catalog/entities/by-name/user/default/deploy-bot',
-      );
-      if (res.status === 200) break;
-      await new Promise(r => setTimeout(r, 200));
-    }
     return {
       async signIn(email: string) {
         const { token } = await emulator.signIn(email);
-        return request(server).get(REFRESH).set('cf-access-jwt-assertion', token);
+        return backend.refresh(token);
       },
-      async withToken(token: string) {
-        return request(server).get(REFRESH).set('cf-access-jwt-assertion', token);
-      },
+      withToken: (token: string) => backend.refresh(token),
     };
   }
 

@@ -1,13 +1,25 @@
+import { CacheService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import {
   AuthResolverCatalogUserQuery,
   AuthResolverContext,
+  BackstageSignInResult,
   SignInInfo,
   SignInResolver,
   SignInResolverFactory,
 } from '@backstage/plugin-auth-node';
-import { CloudflareAccessNotAllowedError, isConflict, isNotFound } from './errors';
+import { decodeJwt } from 'jose';
+import { SignInAudit } from './audit';
+import {
+  CloudflareAccessNotAllowedError,
+  isConflict,
+  isNotFound,
+} from './errors';
+import { sessionCacheKey } from './identity';
 import { CloudflareAccessResult } from './types';
+
+// A reused Backstage token keeps at least this long to live, so the browser never gets a spent one.
+const MIN_TOKEN_LIFE_MS = 5 * 60 * 1000;
 
 /** Lists the entity refs a catalog user query matches, to name them when it matches several. */
 export type CatalogUserRefFinder = (
@@ -66,8 +78,13 @@ export function readCloudflareAccessSignInResolver(options: {
   config: Config;
   factories: Record<string, SignInResolverFactory<any, any>>;
   findUserRefs?: CatalogUserRefFinder;
+  /** Reuses a resolved sign-in for the same Access session this long; 0 disables. */
+  signInCacheSeconds: number;
+  cache?: CacheService;
+  audit: SignInAudit;
 }): SignInResolver<CloudflareAccessResult> {
-  const { config, factories, findUserRefs } = options;
+  const { config, factories, findUserRefs, signInCacheSeconds, cache, audit } =
+    options;
   const entries = config.getOptionalConfigArray('signIn.resolvers') ?? [];
   if (entries.length === 0) {
     throw new Error(
@@ -92,7 +109,10 @@ export function readCloudflareAccessSignInResolver(options: {
     return { name, resolver };
   });
 
-  return async (info: SignInInfo<CloudflareAccessResult>, ctx) => {
+  const resolve = async (
+    info: SignInInfo<CloudflareAccessResult>,
+    ctx: AuthResolverContext,
+  ): Promise<BackstageSignInResult> => {
     const guarded = withAmbiguityExplained(ctx, findUserRefs);
     const misses: string[] = [];
     for (const { name, resolver } of resolvers) {
@@ -105,14 +125,55 @@ export function readCloudflareAccessSignInResolver(options: {
         misses.push(`${name}: ${(error as Error).message}`);
       }
     }
-    const who =
-      info.result.serviceToken?.token ??
-      (info.profile.email || info.result.claims.sub);
     throw new CloudflareAccessNotAllowedError(
       'no_user',
-      `${who} passed Cloudflare Access but is not a Backstage user. ${misses.join(
+      `${subjectOf(info)} passed Cloudflare Access but is not a Backstage user. ${misses.join(
         '. ',
       )}. Add a User entity that one of the configured sign-in resolvers matches`,
     );
   };
+
+  return async (info, ctx) => {
+    const key =
+      cache && signInCacheSeconds > 0
+        ? sessionCacheKey('sign-in', info.result.claims)
+        : undefined;
+    const reused = key && (await cache!.get<{ token: string }>(key));
+    if (reused) {
+      return reused;
+    }
+    let result: BackstageSignInResult;
+    try {
+      result = await resolve(info, ctx);
+    } catch (error) {
+      await audit({
+        subject: subjectOf(info),
+        reason:
+          error instanceof CloudflareAccessNotAllowedError
+            ? error.reason
+            : 'error',
+        error: error as Error,
+      });
+      throw error;
+    }
+    await audit({ subject: decodeJwt(result.token).sub ?? subjectOf(info) });
+    if (key) {
+      const tokenLife = (decodeJwt(result.token).exp ?? 0) * 1000 - Date.now();
+      const ttl = Math.min(
+        signInCacheSeconds * 1000,
+        tokenLife - MIN_TOKEN_LIFE_MS,
+      );
+      if (ttl > 0) {
+        await cache!.set(key, { token: result.token }, { ttl });
+      }
+    }
+    return result;
+  };
+}
+
+function subjectOf(info: SignInInfo<CloudflareAccessResult>): string {
+  return (
+    info.result.serviceToken?.token ??
+    (info.profile.email || info.result.claims.sub)
+  );
 }

@@ -5,7 +5,10 @@ import {
 } from '@cfaccess/access-emulator';
 import { SignJWT } from 'jose';
 import { readCloudflareAccessConfig } from './config';
-import { CloudflareAccessAuthenticationError } from './errors';
+import {
+  CloudflareAccessAuthenticationError,
+  CloudflareAccessUnavailableError,
+} from './errors';
 import { AccessTokenVerifier } from './verifier';
 
 describe('AccessTokenVerifier', () => {
@@ -17,12 +20,21 @@ describe('AccessTokenVerifier', () => {
 
   afterAll(() => emulator.close());
 
-  function verifierFor(audience: string | string[] = 'aud-one') {
+  afterEach(() => emulator.setEndpointMode('certs', 'ok'));
+
+  function verifierFor(
+    audience: string | string[] = 'aud-one',
+    options: ConstructorParameters<typeof AccessTokenVerifier>[1] = {
+      cooldownMs: 50,
+    },
+  ) {
     const config = readCloudflareAccessConfig(
       new ConfigReader({ teamDomain: emulator.url, audience }),
     );
-    return new AccessTokenVerifier(config, { cooldownMs: 50 });
+    return new AccessTokenVerifier(config, options);
   }
+
+  const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
   async function reasonOf(promise: Promise<unknown>) {
     const error = await promise.then(
@@ -162,4 +174,34 @@ describe('AccessTokenVerifier', () => {
     expect(text).not.toContain('someone-else');
     expect(text).not.toContain(token.split('.')[1]);
   });
+
+  it('answers 503 while the first key set fetch fails, and recovers by itself', async () => {
+    const token = await emulator.mintToken();
+    const verifier = verifierFor();
+    emulator.setEndpointMode('certs', 'error');
+    const error = await verifier.verify(token).catch(e => e);
+    expect(error).toBeInstanceOf(CloudflareAccessUnavailableError);
+    expect(error.name).toBe('ServiceUnavailableError');
+    expect(error.message).toMatch(/signing keys could not be fetched; check that the team domain is reachable/);
+    emulator.setEndpointMode('certs', 'ok');
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+  });
+
+  it('keeps verifying with the last good keys while the certs endpoint is down', async () => {
+    const verifier = verifierFor('aud-one', {
+      cooldownMs: 1000,
+      cacheMaxAgeMs: 50,
+    });
+    const token = await emulator.mintToken();
+    await verifier.verify(token);
+    emulator.setEndpointMode('certs', 'timeout');
+    await sleep(100);
+    emulator.resetCounts();
+    // The key set is stale: one attempt to refetch times out, then the last good keys answer.
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    expect(emulator.requestCount('certs')).toBe(1);
+    // Within the retry window nothing waits on Access again.
+    await expect(verifier.verify(token)).resolves.toBeDefined();
+    expect(emulator.requestCount('certs')).toBe(1);
+  }, 15_000);
 });

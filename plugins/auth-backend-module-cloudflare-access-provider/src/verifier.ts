@@ -1,4 +1,11 @@
-import { createRemoteJWKSet, errors, jwtVerify, JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  JSONWebKeySet,
+  jwtVerify,
+  JWTVerifyGetKey,
+} from 'jose';
 import { CloudflareAccessConfig } from './config';
 import {
   CloudflareAccessAuthenticationError,
@@ -95,6 +102,53 @@ function reasonFor(error: unknown): CloudflareAccessRefusalReason {
   return 'keys_unavailable';
 }
 
+// Access keeps a replaced key published for a week, so keys seen in the last week stay trusted.
+const LAST_GOOD_KEYS_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * jose's remote key set (caching, refetch on an unknown kid with a cooldown,
+ * timeouts), plus what it lacks: while the certs endpoint is down, verify
+ * with the last key set it served rather than refusing everyone.
+ */
+function keySetWithLastGood(
+  certsUrl: string,
+  cooldownMs: number,
+  cacheMaxAgeMs: number,
+): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(certsUrl), {
+    cooldownDuration: cooldownMs,
+    cacheMaxAge: cacheMaxAgeMs,
+  });
+  let lastGood:
+    | { jwks: JSONWebKeySet; keys: JWTVerifyGetKey; at: number }
+    | undefined;
+  // After a failed fetch, requests use the last good keys until then instead of waiting on Access again.
+  let retryAt = 0;
+  return async (header, token) => {
+    if (lastGood && Date.now() < retryAt) {
+      return lastGood.keys(header, token);
+    }
+    try {
+      const key = await remote(header, token);
+      const jwks = remote.jwks();
+      if (jwks && jwks !== lastGood?.jwks) {
+        lastGood = { jwks, keys: createLocalJWKSet(jwks), at: Date.now() };
+      }
+      return key;
+    } catch (error) {
+      if (
+        reasonFor(error) !== 'keys_unavailable' ||
+        !lastGood ||
+        Date.now() - lastGood.at > LAST_GOOD_KEYS_MS
+      ) {
+        throw error;
+      }
+      retryAt = Date.now() + cooldownMs;
+      return lastGood.keys(header, token);
+    }
+  };
+}
+
 /** Verifies Access application tokens against the team domain's published keys. */
 export class AccessTokenVerifier {
   readonly #config: CloudflareAccessConfig;
@@ -105,12 +159,16 @@ export class AccessTokenVerifier {
     options?: {
       /** How long after a key set fetch an unknown `kid` waits for the next one. */
       cooldownMs?: number;
+      /** How long a fetched key set is used before it is fetched again. */
+      cacheMaxAgeMs?: number;
     },
   ) {
     this.#config = config;
-    this.#keys = createRemoteJWKSet(new URL(config.certsUrl), {
-      cooldownDuration: options?.cooldownMs ?? 30_000,
-    });
+    this.#keys = keySetWithLastGood(
+      config.certsUrl,
+      options?.cooldownMs ?? 30_000,
+      options?.cacheMaxAgeMs ?? 10 * 60_000,
+    );
   }
 
   /** Returns the verified claims, or throws an error with a refusal reason. */

@@ -1,0 +1,89 @@
+import { resolve as resolvePath } from 'node:path';
+import { BackendFeature } from '@backstage/backend-plugin-api';
+import { JsonObject } from '@backstage/types';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import authPlugin from '@backstage/plugin-auth-backend';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import request from 'supertest';
+import cfaccessModule from '../index';
+
+export const EXAMPLE_ORG = resolvePath(__dirname, '../../../../examples/org.yaml');
+export const FIXTURE_CATALOG = resolvePath(__dirname, '../__fixtures__/catalog.yaml');
+export const REFRESH = '/api/auth/cfaccess/refresh';
+
+export type AuditedEvent = {
+  meta?: { subject?: string; reason?: string };
+  outcome: 'success' | 'fail';
+};
+
+/**
+ * A real backend with the auth and catalog plugins and this module, reading
+ * `catalogFile`; resolves once the catalog has ingested `readyUser`.
+ */
+export async function startCfaccessBackend(options: {
+  provider: JsonObject;
+  catalogFile?: string;
+  readyUser?: string;
+  config?: JsonObject;
+  features?: BackendFeature[];
+}) {
+  const audited: AuditedEvent[] = [];
+  const auditor = mockServices.auditor.mock({
+    async createEvent({ eventId, meta }) {
+      // Other plugins (the catalog) audit too; keep this module's events only.
+      const record = (outcome: AuditedEvent['outcome']) => {
+        if (eventId === 'cfaccess-sign-in') {
+          audited.push({ meta: meta as AuditedEvent['meta'], outcome });
+        }
+      };
+      return {
+        async success() {
+          record('success');
+        },
+        async fail() {
+          record('fail');
+        },
+      };
+    },
+  });
+  const { server } = await startTestBackend({
+    features: [
+      authPlugin,
+      catalogPlugin,
+      cfaccessModule,
+      auditor.factory,
+      ...(options.features ?? []),
+      mockServices.rootConfig.factory({
+        data: {
+          app: { baseUrl: 'http://localhost:3000' },
+          catalog: {
+            rules: [{ allow: ['User', 'Group', 'Location'] }],
+            locations: [
+              { type: 'file', target: options.catalogFile ?? EXAMPLE_ORG },
+            ],
+          },
+          auth: { providers: { cfaccess: options.provider } },
+          ...options.config,
+        },
+      }),
+    ],
+  });
+  const readyUser = options.readyUser ?? 'ada';
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const res = await request(server).get(
+      `/api/catalog/entities/by-name/user/default/${readyUser}`,
+    );
+    if (res.status === 200) break;
+    await new Promise(r => setTimeout(r, 200));
+  }
+  return {
+    server,
+    audited,
+    refresh(token?: string, header = 'cf-access-jwt-assertion') {
+      const req = request(server).get(REFRESH);
+      return token ? req.set(header, token) : req;
+    },
+  };
+}
+
+export type CfaccessBackend = Awaited<ReturnType<typeof startCfaccessBackend>>;

@@ -1,0 +1,120 @@
+import {
+  AccessEmulator,
+  startAccessEmulator,
+} from '@cfaccess/access-emulator';
+import {
+  CfaccessBackend,
+  EXAMPLE_ORG,
+  startCfaccessBackend,
+} from './__testUtils__/testBackend';
+
+describe('identity per Access session, outages, and the warm path', () => {
+  let emulator: AccessEmulator;
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({
+      audience: 'aud',
+      catalog: [EXAMPLE_ORG],
+    });
+  });
+
+  afterAll(() => emulator.close());
+
+  afterEach(() => {
+    emulator.setEndpointMode('identity', 'ok');
+    emulator.setEndpointMode('certs', 'ok');
+  });
+
+  function startWith(provider: Record<string, string | number> = {}) {
+    return startCfaccessBackend({
+      provider: {
+        teamDomain: emulator.url,
+        audience: 'aud',
+        identityTimeout: '500ms',
+        signIn: {
+          resolvers: [
+            {
+              resolver: 'emailMatchingUserEntityProfileEmail',
+              ownershipFromAccessGroups: true,
+            },
+          ],
+        },
+        ...provider,
+      },
+    });
+  }
+
+  const successes = (backend: CfaccessBackend) =>
+    backend.audited.filter(event => event.outcome === 'success').length;
+
+  describe('with the default sign-in reuse', () => {
+    let backend: CfaccessBackend;
+    beforeAll(async () => {
+      backend = await startWith();
+    }, 60_000);
+
+    it('asks get-identity once per session, whatever the concurrency', async () => {
+      const { token } = await emulator.signIn('grace@example.com');
+      emulator.resetCounts();
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => backend.refresh(token)),
+      );
+      expect(responses.map(res => res.status)).toEqual(Array(10).fill(200));
+      expect(emulator.requestCount('identity')).toBe(1);
+    });
+
+    it('makes no network call and no catalog work on a warm refresh', async () => {
+      const { token } = await emulator.signIn('ada@example.com');
+      await backend.refresh(token);
+      emulator.resetCounts();
+      const before = successes(backend);
+      for (let i = 0; i < 5; i++) {
+        const res = await backend.refresh(token);
+        expect(res.status).toBe(200);
+        expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+          'user:default/ada',
+        );
+      }
+      expect(emulator.requestCount('identity')).toBe(0);
+      expect(emulator.requestCount('certs')).toBe(0);
+      expect(successes(backend)).toBe(before);
+    });
+
+    it('asks again for a new Access session of the same person', async () => {
+      await backend.refresh((await emulator.signIn('linus@example.com')).token);
+      emulator.resetCounts();
+      const res = await backend.refresh(
+        (await emulator.signIn('linus@example.com')).token,
+      );
+      expect(res.status).toBe(200);
+      expect(emulator.requestCount('identity')).toBe(1);
+    });
+
+    it('signs in with the token claims, marked degraded, when get-identity hangs', async () => {
+      emulator.setEndpointMode('identity', 'timeout');
+      const { token } = await emulator.signIn('ada@example.com');
+      const res = await backend.refresh(token);
+      expect(res.status).toBe(200);
+      expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+        'user:default/ada',
+      );
+      expect(res.body.providerInfo.degraded).toBe(true);
+      expect(res.body.providerInfo.cfIdentity).toMatchObject({
+        email: 'ada@example.com',
+        groups: [],
+      });
+    });
+  });
+
+  describe('with sign-in reuse disabled', () => {
+    it('resolves every refresh against the catalog', async () => {
+      const backend = await startWith({ signInCacheDuration: 0 });
+      const { token } = await emulator.signIn('grace@example.com');
+      const before = successes(backend);
+      for (let i = 0; i < 3; i++) {
+        expect((await backend.refresh(token)).status).toBe(200);
+      }
+      expect(successes(backend) - before).toBe(3);
+    }, 60_000);
+  });
+});
