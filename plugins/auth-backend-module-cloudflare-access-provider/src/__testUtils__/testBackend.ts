@@ -46,7 +46,7 @@ export async function startCfaccessBackend(options: {
       };
     },
   });
-  const { server } = await startTestBackend({
+  const backend = await startTestBackend({
     features: [
       authPlugin,
       catalogPlugin,
@@ -69,6 +69,7 @@ export async function startCfaccessBackend(options: {
     ],
   });
   const readyUser = options.readyUser ?? 'ada';
+  const { server } = backend;
   for (let attempt = 0; attempt < 150; attempt++) {
     const res = await request(server).get(
       `/api/catalog/entities/by-name/user/default/${readyUser}`,
@@ -79,6 +80,8 @@ export async function startCfaccessBackend(options: {
   return {
     server,
     audited,
+    /** Stops the backend now, before what it depends on (test teardown would stop it last). */
+    stop: () => backend.stop(),
     refresh(token?: string, header = 'cf-access-jwt-assertion') {
       const req = request(server).get(REFRESH);
       return token ? req.set(header, token) : req;
