@@ -14,7 +14,6 @@ import {
 } from './errors';
 import { AccessIdentityClient } from './identity';
 import {
-  CloudflareAccessClaims,
   CloudflareAccessIdentityProfile,
   CloudflareAccessProviderInfo,
   CloudflareAccessResult,
@@ -53,22 +52,6 @@ function describeClaimed(token: string | undefined): string {
   }
 }
 
-function findServiceToken(
-  claims: CloudflareAccessClaims,
-  config: CloudflareAccessConfig,
-): CloudflareAccessServiceToken {
-  const serviceToken = config.serviceTokens.find(
-    entry => entry.token === claims.common_name,
-  );
-  const audienceAllowed =
-    !serviceToken?.audience ||
-    claims.aud.some(tag => serviceToken.audience!.includes(tag));
-  if (!serviceToken || !audienceAllowed) {
-    return refuse('service_token');
-  }
-  return serviceToken;
-}
-
 function serviceTokenIdentity(
   serviceToken: CloudflareAccessServiceToken,
 ): CloudflareAccessIdentityProfile {
@@ -89,16 +72,12 @@ async function authenticateRequest(
   if (!token) {
     return refuse('missing');
   }
-  const claims = await verifier.verify(token);
+  const { claims, serviceToken } = await verifier.check(token);
   const expiresInSeconds = Math.max(
     0,
     Math.floor(claims.exp - Date.now() / 1000),
   );
-  if (!claims.sub) {
-    if (!claims.common_name) {
-      return refuse('subject');
-    }
-    const serviceToken = findServiceToken(claims, config);
+  if (serviceToken) {
     return {
       claims,
       cfIdentity: serviceTokenIdentity(serviceToken),

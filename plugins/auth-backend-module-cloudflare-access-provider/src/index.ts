@@ -6,7 +6,12 @@
 
 export { authModuleCloudflareAccessProvider as default } from './module';
 export { createCloudflareAccessAuthenticator } from './authenticator';
-export { cloudflareAccessSignInResolvers } from './resolvers';
+export {
+  cloudflareAccessSignInResolvers,
+  CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+} from './resolvers';
+export { explainCloudflareAccessToken } from './explain';
+export type { CloudflareAccessTokenExplanation } from './explain';
 export {
   CloudflareAccessAuthenticationError,
   CloudflareAccessNotAllowedError,

@@ -13,7 +13,13 @@ import {
   CloudflareAccessUnavailableError,
   sanitizedCause,
 } from './errors';
-import { CloudflareAccessClaims } from './types';
+import { CloudflareAccessClaims, CloudflareAccessServiceToken } from './types';
+
+/** A verified token: a person's, or a listed service token's. */
+export type CheckedAccessToken = {
+  claims: CloudflareAccessClaims;
+  serviceToken?: CloudflareAccessServiceToken;
+};
 
 const AUDIENCE_FIX =
   'set auth.providers.cfaccess.audience to the AUD tag of this Access application';
@@ -195,5 +201,30 @@ export class AccessTokenVerifier {
       sub: payload.sub ?? '',
       email: typeof payload.email === 'string' ? payload.email : '',
     } as CloudflareAccessClaims;
+  }
+
+  /**
+   * Verifies the token and tells a person's token from a service token; a
+   * service token must be listed in `serviceTokens` for one of its audiences.
+   */
+  async check(token: string): Promise<CheckedAccessToken> {
+    const claims = await this.verify(token);
+    if (claims.sub) {
+      return { claims };
+    }
+    // Access forwards service tokens with an empty sub and the Client ID as common_name.
+    if (!claims.common_name) {
+      return refuse('subject');
+    }
+    const serviceToken = this.#config.serviceTokens.find(
+      entry => entry.token === claims.common_name,
+    );
+    const audienceAllowed =
+      !serviceToken?.audience ||
+      claims.aud.some(tag => serviceToken.audience!.includes(tag));
+    if (!serviceToken || !audienceAllowed) {
+      return refuse('service_token');
+    }
+    return { claims, serviceToken };
   }
 }

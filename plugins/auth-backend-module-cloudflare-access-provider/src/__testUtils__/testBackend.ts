@@ -1,3 +1,4 @@
+import { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { BackendFeature } from '@backstage/backend-plugin-api';
 import { JsonObject } from '@backstage/types';
@@ -79,6 +80,7 @@ export async function startCfaccessBackend(options: {
   }
   return {
     server,
+    url: `http://localhost:${(server.address() as AddressInfo).port}`,
     audited,
     /** Stops the backend now, before what it depends on (test teardown would stop it last). */
     stop: () => backend.stop(),

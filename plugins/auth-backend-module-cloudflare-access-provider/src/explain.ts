@@ -1,0 +1,159 @@
+import { Config } from '@backstage/config';
+import { decodeJwt, decodeProtectedHeader, JWTPayload } from 'jose';
+import { CloudflareAccessConfig, readCloudflareAccessConfig } from './config';
+import {
+  CloudflareAccessAuthenticationError,
+  CloudflareAccessUnavailableError,
+} from './errors';
+import { AccessTokenVerifier } from './verifier';
+
+/**
+ * Whether this Backstage would accept an Access token, and if not, which
+ * check failed and what to change.
+ *
+ * @public
+ */
+export type CloudflareAccessTokenExplanation = {
+  accepted: boolean;
+  /** The refusal reason code, or `config` when the provider config itself is wrong. */
+  reason?: string;
+  /** One line: what happens to this token, and the fix. */
+  summary: string;
+  /** The values behind the verdict (token claims next to the config); for the operator only. */
+  details: string[];
+};
+
+const iso = (seconds: unknown) =>
+  typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : 'none';
+
+async function publishedKids(config: CloudflareAccessConfig): Promise<string> {
+  try {
+    const response = await fetch(config.certsUrl, {
+      signal: AbortSignal.timeout(5000),
+    });
+    const { keys } = (await response.json()) as { keys?: { kid?: string }[] };
+    return (keys ?? []).map(key => key.kid).join(', ') || 'none';
+  } catch (error) {
+    return `unknown (${config.certsUrl} did not answer: ${(error as Error).message})`;
+  }
+}
+
+/** The token's values next to the config's, for the check that failed. */
+async function detailsFor(
+  reason: string,
+  token: string,
+  claims: JWTPayload,
+  config: CloudflareAccessConfig,
+): Promise<string[]> {
+  const now = Math.floor(Date.now() / 1000);
+  switch (reason) {
+    case 'audience':
+      return [
+        `token audience: ${[claims.aud ?? 'none'].flat().join(', ')}`,
+        `configured audience: ${config.audiences.join(', ')}`,
+      ];
+    case 'issuer':
+    case 'unknown_key':
+    case 'signature': {
+      const { kid, alg } = decodeProtectedHeader(token);
+      return [
+        `token issuer: ${claims.iss ?? 'none'}`,
+        `configured team domain: ${config.teamDomain}`,
+        `token key id: ${kid ?? 'none'} (${alg})`,
+        `keys the team domain publishes: ${await publishedKids(config)}`,
+      ];
+    }
+    case 'expired':
+    case 'not_yet_valid':
+      return [
+        `token not before ${iso(claims.nbf)}, expires ${iso(claims.exp)}`,
+        `this machine's clock: ${iso(now)} (clock tolerance ${config.clockToleranceSeconds}s)`,
+      ];
+    case 'service_token':
+      return [
+        `service token Client ID: ${String(claims.common_name)}, audience ${[
+          claims.aud ?? 'none',
+        ]
+          .flat()
+          .join(', ')}`,
+        `configured service tokens: ${
+          config.serviceTokens
+            .map(
+              entry =>
+                `${entry.token}${
+                  entry.audience ? ` (audience ${entry.audience.join(', ')})` : ''
+                }`,
+            )
+            .join(', ') || 'none'
+        }`,
+      ];
+    case 'token_type':
+      return [`token type: ${String(claims.type)}`];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Runs the module's own token checks on a token, with `config` being the
+ * provider config (`auth.providers.cfaccess`), and explains the verdict.
+ * The catalog lookup is not part of it: ask the running backend for that.
+ *
+ * @public
+ */
+export async function explainCloudflareAccessToken(options: {
+  config: Config;
+  token: string;
+}): Promise<CloudflareAccessTokenExplanation> {
+  let config: CloudflareAccessConfig;
+  try {
+    config = readCloudflareAccessConfig(options.config);
+  } catch (error) {
+    return {
+      accepted: false,
+      reason: 'config',
+      summary: (error as Error).message,
+      details: [],
+    };
+  }
+  const token = options.token.trim();
+  if (!token) {
+    return {
+      accepted: false,
+      reason: 'missing',
+      summary: 'No token given; paste the CF_Authorization cookie or the Cf-Access-Jwt-Assertion header',
+      details: [],
+    };
+  }
+  let claims: JWTPayload = {};
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    // Undecodable: the verifier says so below.
+  }
+  try {
+    const { serviceToken } = await new AccessTokenVerifier(config).check(token);
+    return {
+      accepted: true,
+      summary: serviceToken
+        ? `Accepted: service token ${serviceToken.token} signs in as ${serviceToken.subject}`
+        : `Accepted: ${String(claims.email || claims.sub)} passes every token check; the sign-in resolvers then look them up in the catalog`,
+      details: [
+        `issuer ${claims.iss}, audience ${[claims.aud].flat().join(', ')}, expires ${iso(claims.exp)}`,
+      ],
+    };
+  } catch (error) {
+    if (
+      !(error instanceof CloudflareAccessAuthenticationError) &&
+      !(error instanceof CloudflareAccessUnavailableError)
+    ) {
+      throw error;
+    }
+    return {
+      accepted: false,
+      reason: error.reason,
+      summary: error.message,
+      details: await detailsFor(error.reason, token, claims, config),
+    };
+  }
+}

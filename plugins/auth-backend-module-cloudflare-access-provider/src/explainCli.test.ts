@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  AccessEmulator,
+  startAccessEmulator,
+} from '@cfaccess/access-emulator';
+import {
+  CfaccessBackend,
+  EXAMPLE_ORG,
+  startCfaccessBackend,
+} from './__testUtils__/testBackend';
+import { runExplainCli } from './explainCli';
+
+const BIN = resolvePath(__dirname, '../bin/cfaccess-explain');
+
+describe('cfaccess-explain', () => {
+  let emulator: AccessEmulator;
+  let backend: CfaccessBackend;
+  let configFile: string;
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({
+      audience: 'aud',
+      catalog: [EXAMPLE_ORG],
+    });
+    const provider = {
+      teamDomain: emulator.url,
+      audience: '${TEST_CF_ACCESS_AUD}',
+      signIn: { resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }] },
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'cfaccess-explain-'));
+    configFile = join(dir, 'app-config.yaml');
+    writeFileSync(configFile, JSON.stringify({ auth: { providers: { cfaccess: provider } } }));
+    backend = await startCfaccessBackend({ provider: { ...provider, audience: 'aud' } });
+  }, 60_000);
+
+  afterAll(() => emulator.close());
+
+  async function run(args: string[]) {
+    let output = '';
+    const code = await runExplainCli(
+      ['--config', configFile, ...args],
+      { write: text => void (output += text) },
+      { env: { TEST_CF_ACCESS_AUD: 'aud' } },
+    );
+    return { code, output };
+  }
+
+  it('asks the running backend, which finds the catalog User', async () => {
+    const { token } = await emulator.signIn('ada@example.com');
+    const { code, output } = await run(['--backend', backend.url, token]);
+    expect(output).toContain('OK Accepted: ada@example.com passes every token check');
+    expect(output).toContain(`Backstage at ${backend.url} signs it in as user:default/ada`);
+    expect(code).toBe(0);
+  });
+
+  it('explains a person with no catalog User through the backend', async () => {
+    const { token } = await emulator.signIn('nobody@example.com');
+    const { code, output } = await run(['--backend', backend.url, token]);
+    expect(output).toContain('refuses it: HTTP 403 (no_user)');
+    expect(output).toContain('add a User entity with spec.profile.email nobody@example.com');
+    expect(code).toBe(1);
+  });
+
+  it('answers 2 for a provider config that does not load', async () => {
+    const { code, output } = await run(['--provider', 'absent', 'token']);
+    expect(code).toBe(2);
+    expect(output).toMatch(/cannot read the config: .*auth\.providers\.absent/);
+  });
+
+  it('runs as a command and exits 1 for a refused token', async () => {
+    const token = await emulator.mintToken({ aud: ['not-this-app'] });
+    const error = await promisify(execFile)(
+      process.execPath,
+      [BIN, '--config', configFile, token],
+      { env: { ...process.env, TEST_CF_ACCESS_AUD: 'aud' } },
+    ).catch(e => e);
+    expect(error.code).toBe(1);
+    expect(error.stdout).toContain('REFUSED (audience)');
+    expect(error.stdout).toContain('token audience: not-this-app');
+  }, 30_000);
+});
