@@ -3,7 +3,10 @@ import {
   CacheService,
   LoggerService,
 } from '@backstage/backend-plugin-api';
-import { createProxyAuthenticator } from '@backstage/plugin-auth-node';
+import {
+  createProxyAuthenticator,
+  ProxyAuthenticator,
+} from '@backstage/plugin-auth-node';
 import { Request } from 'express';
 import { decodeJwt } from 'jose';
 import { createSignInAudit } from './audit';
@@ -117,7 +120,11 @@ export function createCloudflareAccessAuthenticator(options?: {
   logger?: LoggerService;
   /** Records refusals; without it they go to the logger. */
   auditor?: AuditorService;
-}) {
+}): ProxyAuthenticator<
+  unknown,
+  CloudflareAccessResult,
+  CloudflareAccessProviderInfo
+> {
   const audit = createSignInAudit({
     auditor: options?.auditor,
     logger: options?.logger,

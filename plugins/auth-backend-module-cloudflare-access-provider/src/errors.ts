@@ -33,6 +33,7 @@ export type CloudflareAccessRefusalReason =
  * @public
  */
 export class CloudflareAccessAuthenticationError extends AuthenticationError {
+  /** Which check failed. */
   readonly reason: CloudflareAccessRefusalReason;
 
   constructor(
@@ -51,6 +52,7 @@ export class CloudflareAccessAuthenticationError extends AuthenticationError {
  * @public
  */
 export class CloudflareAccessNotAllowedError extends NotAllowedError {
+  /** Why the identity may not sign in: `no_user`, `ambiguous`, `domain`, `group`, `groups_unavailable`, `no_email`. */
   readonly reason: string;
 
   constructor(reason: string, message: string, cause?: Error) {
@@ -66,6 +68,7 @@ export class CloudflareAccessNotAllowedError extends NotAllowedError {
  * @public
  */
 export class CloudflareAccessUnavailableError extends ServiceUnavailableError {
+  /** Always `keys_unavailable`. */
   readonly reason = 'keys_unavailable' as const;
 }
 
