@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { LOCAL_URL } from '../scripts/localStack';
+import { waitForCatalogUser } from './support/access';
+import { launchBrowser, newPage, saveScreenshot } from './support/browser';
+import { REPO_ROOT } from './support/paths';
+import { startLocalStack, type LocalStack } from './support/stack';
+
+describe('signing in and out through Cloudflare Access', () => {
+  let stack: LocalStack | undefined;
+  let browser: Browser | undefined;
+
+  before(async () => {
+    stack = await startLocalStack({
+      label: 'sign-in',
+      servers: ['access', 'backend', 'app'],
+    });
+    await waitForCatalogUser('ada@example.com');
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  test('Ada signs in on the Access login page and sees who she is', async () => {
+    const page = await newPage(browser!);
+    await page.goto(`${LOCAL_URL}/whoami`);
+    await page.locator('button[data-email="ada@example.com"]').click();
+    await page.waitForURL(`${LOCAL_URL}/whoami`);
+
+    const ownership = page.getByTestId('ownership-entity-refs');
+    await ownership.getByText('group:default/platform').waitFor();
+    await page.getByTestId('access-groups').getByText('platform').waitFor();
+    assert.equal(
+      await page.getByText('Ada Lovelace', { exact: true }).count(),
+      1,
+    );
+    assert.equal(
+      await page.getByTestId('user-entity-ref').textContent(),
+      'user:default/ada',
+    );
+    assert.deepEqual(await ownership.locator('li').allTextContents(), [
+      'user:default/ada',
+      'group:default/platform',
+    ]);
+
+    const screenshot = await saveScreenshot(page, 'signed-in');
+    mkdirSync(join(REPO_ROOT, 'docs'), { recursive: true });
+    copyFileSync(screenshot, join(REPO_ROOT, 'docs/screenshot-signed-in.png'));
+  });
+
+  test('signing out ends the Access session and shows the Access signed-out page', async () => {
+    const page = await newPage(browser!);
+    await page.goto(`${LOCAL_URL}/whoami`);
+    await page.locator('button[data-email="grace@example.com"]').click();
+    await page.getByText('Grace Hopper', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${LOCAL_URL}/cdn-cgi/access/logout`);
+    await page.getByTestId('signed-out').waitFor();
+    await saveScreenshot(page, 'signed-out');
+
+    // The Access session is over, not just the Backstage one: Access asks again.
+    await page.goto(`${LOCAL_URL}/whoami`);
+    assert.match(
+      page.url(),
+      /\/cdn-cgi\/access\/login\?redirect_url=%2Fwhoami$/,
+    );
+  });
+
+  test('someone Access lets in but the catalog does not know sees why', async () => {
+    const page = await newPage(browser!);
+    await page.goto(`${LOCAL_URL}/whoami`);
+    await page.fill('#email', 'nobody@example.com');
+    await page.click('#sign-in');
+
+    await page
+      .getByText(
+        'You are signed in to Cloudflare Access, but not allowed into Backstage',
+      )
+      .waitFor();
+    const reason = page.getByText(
+      'nobody@example.com passed Cloudflare Access but is not a Backstage user',
+      {
+        exact: false,
+      },
+    );
+    assert.equal(await reason.count(), 1);
+    assert.equal(
+      await page
+        .getByRole('link', { name: 'Sign out of Cloudflare Access' })
+        .getAttribute('href'),
+      '/cdn-cgi/access/logout',
+    );
+    assert.equal(await page.getByTestId('ownership-entity-refs').count(), 0);
+    await saveScreenshot(page, 'refused');
+  });
+});

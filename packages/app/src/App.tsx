@@ -1,0 +1,14 @@
+import { createApp } from '@backstage/frontend-defaults';
+import catalogPlugin from '@backstage/plugin-catalog/alpha';
+import orgPlugin from '@backstage/plugin-org/alpha';
+import { cloudflareAccessSignInModule } from '@cfaccess/cloudflare-access-react';
+import { whoAmIPlugin } from './whoami';
+
+export default createApp({
+  features: [
+    catalogPlugin,
+    orgPlugin,
+    cloudflareAccessSignInModule,
+    whoAmIPlugin,
+  ],
+});

@@ -1,0 +1,59 @@
+import {
+  Content,
+  ErrorPanel,
+  InfoCard,
+  Progress,
+} from '@backstage/core-components';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import Button from '@material-ui/core/Button';
+import Grid from '@material-ui/core/Grid';
+import Typography from '@material-ui/core/Typography';
+import { AccessIdentityCard } from './AccessIdentityCard';
+import { useSignedInIdentity } from './useSignedInIdentity';
+
+/** Who Backstage thinks you are (identity API) and who Access thinks you are (provider info). */
+export function WhoAmIPage() {
+  const { value, loading, error } = useSignedInIdentity();
+  if (loading) {
+    return <Progress />;
+  }
+  if (error || !value) {
+    return <ErrorPanel error={error ?? new Error('No identity')} />;
+  }
+  const { identity, profile, signOut } = value;
+  return (
+    <Content>
+      <Grid container spacing={3}>
+        <Grid item xs={12} md={6}>
+          <InfoCard
+            title={profile.displayName ?? identity.userEntityRef}
+            subheader={profile.email}
+            actions={
+              <Button variant="outlined" color="primary" onClick={signOut}>
+                Sign out
+              </Button>
+            }
+          >
+            <Typography variant="subtitle2">User entity</Typography>
+            <Typography paragraph data-testid="user-entity-ref">
+              <EntityRefLink entityRef={identity.userEntityRef}>
+                {identity.userEntityRef}
+              </EntityRefLink>
+            </Typography>
+            <Typography variant="subtitle2">Ownership</Typography>
+            <ul data-testid="ownership-entity-refs">
+              {identity.ownershipEntityRefs.map(ref => (
+                <li key={ref}>
+                  <EntityRefLink entityRef={ref}>{ref}</EntityRefLink>
+                </li>
+              ))}
+            </ul>
+          </InfoCard>
+        </Grid>
+        <Grid item xs={12} md={6}>
+          <AccessIdentityCard />
+        </Grid>
+      </Grid>
+    </Content>
+  );
+}

@@ -1,0 +1,116 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the server answers to the next refresh calls. */
+export type RefreshAnswer = {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
+
+/** A refresh body the way the cfaccess provider sends it, with an hour-long Backstage token unless told. */
+export function signedInAnswer(
+  options: { backstageTokenExpiresInSeconds?: number } = {},
+): RefreshAnswer {
+  const payload = Buffer.from(
+    JSON.stringify({
+      sub: 'user:default/ada',
+      exp:
+        Math.floor(Date.now() / 1000) +
+        (options.backstageTokenExpiresInSeconds ?? 3600),
+    }),
+  ).toString('base64url');
+  return {
+    status: 200,
+    body: {
+      profile: { email: 'ada@example.com', displayName: 'Ada Lovelace' },
+      providerInfo: {
+        claims: { email: 'ada@example.com', identity_nonce: 'nonce-1' },
+        cfIdentity: {
+          id: 'ada-id',
+          name: 'Ada Lovelace',
+          email: 'ada@example.com',
+          groups: [{ id: 'platform-id', name: 'platform', email: '' }],
+        },
+        expiresInSeconds: 3600,
+      },
+      backstageIdentity: {
+        token: `eyJhbGciOiJFUzI1NiJ9.${payload}.signature`,
+        identity: {
+          type: 'user',
+          userEntityRef: 'user:default/ada',
+          ownershipEntityRefs: ['user:default/ada', 'group:default/platform'],
+        },
+      },
+    },
+  };
+}
+
+/** The backend's 403 for a person with no User entity. */
+export const notInCatalogAnswer: RefreshAnswer = {
+  status: 403,
+  body: {
+    error: {
+      name: 'NotAllowedError',
+      message:
+        'nobody@example.com passed Cloudflare Access but is not a Backstage user',
+    },
+    response: { statusCode: 403 },
+  },
+};
+
+/** The backend's 401 for a request that carries no Access token. */
+export const noTokenAnswer: RefreshAnswer = {
+  status: 401,
+  body: {
+    error: {
+      name: 'AuthenticationError',
+      message: 'No Cloudflare Access token on the request',
+    },
+    response: { statusCode: 401 },
+  },
+};
+
+/** What Access does once the session is over: send the browser to its login page. */
+export const accessLoginRedirect: RefreshAnswer = {
+  status: 302,
+  headers: { location: '/cdn-cgi/access/login?redirect_url=%2F' },
+};
+
+/**
+ * A real HTTP server standing in for Access and the auth backend at
+ * `/api/auth/cfaccess/refresh`, answering what the test sets.
+ */
+export async function startRefreshServer(initial: RefreshAnswer) {
+  let answer = initial;
+  const paths: string[] = [];
+  const server = createServer((req, res) => {
+    paths.push(req.url ?? '');
+    if (req.url !== '/api/auth/cfaccess/refresh') {
+      res.writeHead(404).end();
+      return;
+    }
+    const headers = { ...answer.headers };
+    if (answer.body !== undefined) {
+      headers['content-type'] = 'application/json';
+    }
+    res
+      .writeHead(answer.status, headers)
+      .end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    /** Paths requested so far. */
+    paths,
+    answer(next: RefreshAnswer) {
+      answer = next;
+    },
+    close: () =>
+      new Promise<void>(resolve => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

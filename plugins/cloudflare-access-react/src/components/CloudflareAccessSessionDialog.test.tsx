@@ -1,0 +1,53 @@
+import { renderInTestApp } from '@backstage/test-utils';
+import { act, screen } from '@testing-library/react';
+import { sessionStore } from '../session/sessionStore';
+import { CloudflareAccessSessionDialog } from './CloudflareAccessSessionDialog';
+
+describe('CloudflareAccessSessionDialog', () => {
+  afterEach(() => sessionStore.set({ status: 'pending' }));
+
+  it('stays closed while the session signs the person in', async () => {
+    await renderInTestApp(<CloudflareAccessSessionDialog />);
+    act(() =>
+      sessionStore.set({
+        status: 'active',
+        providerInfo: {
+          claims: {},
+          cfIdentity: {
+            id: 'ada-id',
+            name: 'Ada',
+            email: 'ada@example.com',
+            groups: [],
+          },
+        },
+      }),
+    );
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
+
+  it('opens with the way back once the session has ended', async () => {
+    await renderInTestApp(<CloudflareAccessSessionDialog />);
+    act(() => sessionStore.set({ status: 'ended' }));
+
+    expect(await screen.findByRole('dialog')).toHaveTextContent(
+      'Your Cloudflare Access session has ended',
+    );
+    expect(
+      screen.getByRole('button', { name: 'Sign in again' }),
+    ).toBeInTheDocument();
+  });
+
+  it('opens with the reason once Backstage refuses the person', async () => {
+    await renderInTestApp(<CloudflareAccessSessionDialog />);
+    act(() =>
+      sessionStore.set({
+        status: 'refused',
+        message: 'ada@example.com is no longer allowed',
+      }),
+    );
+
+    expect(await screen.findByRole('dialog')).toHaveTextContent(
+      'ada@example.com is no longer allowed',
+    );
+  });
+});

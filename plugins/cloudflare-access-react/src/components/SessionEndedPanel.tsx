@@ -1,0 +1,25 @@
+import { EmptyState } from '@backstage/core-components';
+import Button from '@material-ui/core/Button';
+import TimerOffIcon from '@material-ui/icons/TimerOff';
+import { PANEL_ICON_STYLE } from './panelIcon';
+
+/** The Access session is over: reloading sends the browser through Access, which asks who you are. */
+export function SessionEndedPanel() {
+  return (
+    <EmptyState
+      // An inline icon: with the session over, Access redirects image requests to its login page.
+      missing={{ customImage: <TimerOffIcon style={PANEL_ICON_STYLE} /> }}
+      title="Your Cloudflare Access session has ended"
+      description="Sign in again to carry on: Cloudflare Access will ask who you are."
+      action={
+        <Button
+          variant="contained"
+          color="primary"
+          onClick={() => window.location.reload()}
+        >
+          Sign in again
+        </Button>
+      }
+    />
+  );
+}

@@ -1,0 +1,79 @@
+import { createApp } from '@backstage/app-defaults';
+import { AppRouter } from '@backstage/core-app-api';
+import { identityApiRef, useApi } from '@backstage/core-plugin-api';
+import { render, screen } from '@testing-library/react';
+import { useEffect, useState } from 'react';
+import { CloudflareAccessSessionDialog, CloudflareAccessSignInPage } from '.';
+import { sessionStore } from './session/sessionStore';
+import {
+  notInCatalogAnswer,
+  signedInAnswer,
+  startRefreshServer,
+} from './__testUtils__/refreshServer';
+
+function SignedInAs() {
+  const identityApi = useApi(identityApiRef);
+  const [ref, setRef] = useState<string>();
+  useEffect(() => {
+    identityApi
+      .getBackstageIdentity()
+      .then(identity => setRef(identity.userEntityRef));
+  }, [identityApi]);
+  return <p>{ref ? `Signed in as ${ref}` : 'Loading'}</p>;
+}
+
+/** The app as a legacy Backstage app wires it: createApp with the sign-in page component. */
+function renderLegacyApp(backendBaseUrl: string) {
+  const app = createApp({
+    components: { SignInPage: CloudflareAccessSignInPage },
+    configLoader: async () => [
+      {
+        context: 'test',
+        data: {
+          app: { baseUrl: 'http://localhost:3000', title: 'Legacy app' },
+          backend: { baseUrl: backendBaseUrl },
+        },
+      },
+    ],
+  });
+  const Root = app.createRoot(
+    <>
+      <CloudflareAccessSessionDialog />
+      <AppRouter>
+        <SignedInAs />
+      </AppRouter>
+    </>,
+  );
+  render(<Root />);
+}
+
+describe('in a legacy app (createApp from @backstage/app-defaults)', () => {
+  let server: Awaited<ReturnType<typeof startRefreshServer>>;
+
+  beforeEach(async () => {
+    server = await startRefreshServer(signedInAnswer());
+  });
+  afterEach(async () => {
+    await server.close();
+    sessionStore.set({ status: 'pending' });
+  });
+
+  it('signs in through the cfaccess refresh endpoint of the configured backend', async () => {
+    renderLegacyApp(server.baseUrl);
+    expect(
+      await screen.findByText('Signed in as user:default/ada'),
+    ).toBeInTheDocument();
+    expect(server.paths[0]).toBe('/api/auth/cfaccess/refresh');
+  });
+
+  it('shows the refusal instead of the app', async () => {
+    server.answer(notInCatalogAnswer);
+    renderLegacyApp(server.baseUrl);
+    expect(
+      await screen.findByText(
+        'You are signed in to Cloudflare Access, but not allowed into Backstage',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByText(/Signed in as/)).not.toBeInTheDocument();
+  });
+});

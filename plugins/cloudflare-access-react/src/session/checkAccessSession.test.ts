@@ -1,0 +1,64 @@
+import { ResponseError } from '@backstage/errors';
+import { mockApis } from '@backstage/test-utils';
+import {
+  accessLoginRedirect,
+  noTokenAnswer,
+  notInCatalogAnswer,
+  signedInAnswer,
+  startRefreshServer,
+} from '../__testUtils__/refreshServer';
+import { checkAccessSession } from './checkAccessSession';
+
+describe('checkAccessSession', () => {
+  let server: Awaited<ReturnType<typeof startRefreshServer>>;
+  const check = () =>
+    checkAccessSession(mockApis.discovery({ baseUrl: server.baseUrl }));
+
+  beforeEach(async () => {
+    server = await startRefreshServer(signedInAnswer());
+  });
+  afterEach(() => server.close());
+
+  it('is active with the provider info while the backend signs the person in', async () => {
+    const state = await check();
+    expect(state.status).toBe('active');
+    expect(
+      state.status === 'active' && state.providerInfo.cfIdentity.groups,
+    ).toEqual([{ id: 'platform-id', name: 'platform', email: '' }]);
+    expect(server.paths).toEqual(['/api/auth/cfaccess/refresh']);
+  });
+
+  it('has ended when Access redirects to its login page, without following it', async () => {
+    server.answer(accessLoginRedirect);
+    await expect(check()).resolves.toEqual({ status: 'ended' });
+    expect(server.paths).toEqual(['/api/auth/cfaccess/refresh']);
+  });
+
+  it('has ended when the backend finds no Access token (401)', async () => {
+    server.answer(noTokenAnswer);
+    await expect(check()).resolves.toEqual({ status: 'ended' });
+  });
+
+  it("is refused with the backend's reason on a 403", async () => {
+    server.answer(notInCatalogAnswer);
+    await expect(check()).resolves.toEqual({
+      status: 'refused',
+      message:
+        'nobody@example.com passed Cloudflare Access but is not a Backstage user',
+    });
+  });
+
+  it('throws on an answer that says nothing about the session', async () => {
+    server.answer({
+      status: 503,
+      body: { error: { name: 'Error', message: 'down' } },
+    });
+    const error = await check().catch(e => e);
+    expect(ResponseError.is(error) && error.statusCode).toBe(503);
+  });
+
+  it('throws when the answer is not from the cfaccess provider', async () => {
+    server.answer({ status: 200, body: { profile: {} } });
+    await expect(check()).rejects.toThrow('no Access identity in providerInfo');
+  });
+});
