@@ -67,14 +67,17 @@ if (!redisAvailable) {
   it('reuses a sign-in resolved by the other replica', async () => {
     const { token } = await emulator.signIn('linus@example.com');
     const [first, second] = replicas;
-    await first.refresh(token);
+    const resolved = await first.refresh(token);
     const resolvedBySecond = () =>
       second.audited.filter(e => e.outcome === 'success').length;
     const before = resolvedBySecond();
     const res = await second.refresh(token);
     expect(res.status).toBe(200);
-    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
-      'user:default/linus',
+    expect(res.body.backstageIdentity.identity).toEqual(
+      resolved.body.backstageIdentity.identity,
+    );
+    expect(res.body.backstageIdentity.identity.ownershipEntityRefs).toContain(
+      'group:default/engineering',
     );
     expect(resolvedBySecond()).toBe(before);
   });

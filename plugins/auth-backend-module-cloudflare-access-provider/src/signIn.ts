@@ -18,6 +18,16 @@ import {
 import { sessionCacheKey } from './identity';
 import { CloudflareAccessResult } from './types';
 
+/** A resolved sign-in as the cache service stores it (JSON). */
+type CachedSignIn = {
+  token: string;
+  identity?: {
+    type: 'user';
+    userEntityRef: string;
+    ownershipEntityRefs: string[];
+  };
+};
+
 // A reused Backstage token keeps at least this long to live, so the browser never gets a spent one.
 const MIN_TOKEN_LIFE_MS = 5 * 60 * 1000;
 
@@ -138,7 +148,7 @@ export function readCloudflareAccessSignInResolver(options: {
       cache && signInCacheSeconds > 0
         ? sessionCacheKey('sign-in', info.result.claims)
         : undefined;
-    const reused = key && (await cache!.get<{ token: string }>(key));
+    const reused = key && (await cache!.get<CachedSignIn>(key));
     if (reused) {
       return reused;
     }
@@ -164,7 +174,12 @@ export function readCloudflareAccessSignInResolver(options: {
         tokenLife - MIN_TOKEN_LIFE_MS,
       );
       if (ttl > 0) {
-        await cache!.set(key, { token: result.token }, { ttl });
+        // The identity carries the ownership when the token omits it (auth.omitIdentityTokenOwnershipClaim).
+        const entry: CachedSignIn = { token: result.token };
+        if (result.identity) {
+          entry.identity = { ...result.identity };
+        }
+        await cache!.set(key, entry, { ttl });
       }
     }
     return result;
