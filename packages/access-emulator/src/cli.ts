@@ -17,6 +17,8 @@ Options:
                              (repeatable; the longest matching prefix wins)
   --port <n>                 port to listen on (default 0: any free port)
   --host <name>              host to listen on and to use in the URL (default 127.0.0.1)
+  --issuer <url>             the "iss" of every token, when clients reach the emulator under
+                             another team domain name (default: the emulator's own URL)
   --catalog <path>           Backstage catalog YAML file or directory of them (repeatable)
   --service-token <id:secret>
                              accepted CF-Access-Client-Id and -Secret pair (repeatable)
@@ -75,6 +77,7 @@ export function parseCliArgs(argv: string[]): AccessEmulatorOptions | 'help' {
         route: { type: 'string', multiple: true },
         port: { type: 'string' },
         host: { type: 'string' },
+        issuer: { type: 'string' },
         catalog: { type: 'string', multiple: true },
         'service-token': { type: 'string', multiple: true },
         'token-lifetime': { type: 'string' },
@@ -103,6 +106,7 @@ export function parseCliArgs(argv: string[]): AccessEmulatorOptions | 'help' {
     routes: values.route ? Object.fromEntries(values.route.map(route)) : undefined,
     port,
     host: values.host,
+    issuer: values.issuer,
     catalog: values.catalog,
     serviceTokens: values['service-token']?.map(serviceToken),
     tokenLifetimeSeconds: seconds('token-lifetime', values['token-lifetime']),

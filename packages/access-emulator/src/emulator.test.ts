@@ -154,12 +154,32 @@ describe('startAccessEmulator options', () => {
     }
   });
 
+  it('issues tokens under another team domain name, which get-identity accepts', async () => {
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      issuer: 'https://acme.cloudflareaccess.com/',
+    });
+    try {
+      expect(emulator.teamDomain).toBe('https://acme.cloudflareaccess.com');
+      const { token } = await emulator.signIn('ada@example.com');
+      expect(decodeJwt(token).iss).toBe('https://acme.cloudflareaccess.com');
+      const response = await fetch(`${emulator.url}/cdn-cgi/access/get-identity`, {
+        headers: { cookie: `CF_Authorization=${token}` },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ email: 'ada@example.com' });
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it.each([
     [{ audience: [] }, /audience/],
     [{ audience: '' }, /audience/],
     [{ audience: 'aud', tokenLifetimeSeconds: 0 }, /tokenLifetimeSeconds/],
     [{ audience: 'aud', sessionDurationSeconds: -1 }, /sessionDurationSeconds/],
     [{ audience: 'aud', upstream: 'localhost:3000' }, /upstream/],
+    [{ audience: 'aud', issuer: 'acme.cloudflareaccess.com' }, /issuer/],
   ])('refuses bad options %j', async (options, message) => {
     await expect(startAccessEmulator(options)).rejects.toThrow(message);
   });

@@ -27,9 +27,9 @@ function audienceList(audience: string | string[]): string[] {
   return list;
 }
 
-function checkUpstream(name: string, upstream: string | undefined): void {
-  if (upstream !== undefined && !/^https?:\/\/[^/]/.test(upstream)) {
-    throw new Error(`Access emulator option ${name} must be an http(s) URL, got ${upstream}`);
+function checkHttpUrl(name: string, value: string | undefined): void {
+  if (value !== undefined && !/^https?:\/\/[^/]/.test(value)) {
+    throw new Error(`Access emulator option ${name} must be an http(s) URL, got ${value}`);
   }
 }
 
@@ -66,12 +66,13 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
     options.keyRotationIntervalSeconds === undefined
       ? undefined
       : positive('keyRotationIntervalSeconds', options.keyRotationIntervalSeconds);
-  checkUpstream('upstream', options.upstream);
+  checkHttpUrl('upstream', options.upstream);
+  checkHttpUrl('issuer', options.issuer);
   for (const [prefix, target] of Object.entries(options.routes ?? {})) {
     if (!prefix.startsWith('/')) {
       throw new Error(`Access emulator route ${prefix} must be a path starting with /`);
     }
-    checkUpstream(`routes['${prefix}']`, target);
+    checkHttpUrl(`routes['${prefix}']`, target);
   }
   const country = options.country ?? 'GB';
   const log = options.logger ?? (() => {});
@@ -91,7 +92,8 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
   await listen(server, options.port ?? 0, host);
   const url = baseUrl(host, (server.address() as AddressInfo).port);
 
-  const tokens = new AppTokens(keys, { issuer: url, audience, lifetimeSeconds: tokenLifetimeSeconds });
+  const issuer = options.issuer?.replace(/\/$/, '') ?? url;
+  const tokens = new AppTokens(keys, { issuer, audience, lifetimeSeconds: tokenLifetimeSeconds });
   const sessions = new Sessions(sessionDurationSeconds);
   const edge = new AccessEdge(tokens, sessions, people, {
     country,
@@ -129,7 +131,7 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
 
   return {
     url,
-    teamDomain: url,
+    teamDomain: issuer,
     certsUrl: `${url}/cdn-cgi/access/certs`,
     audience: [...audience],
     async signIn(email) {

@@ -27,6 +27,12 @@ export interface AccessEmulatorOptions {
    * rules: `{ '/api/': 'http://localhost:7007' }`. The longest matching prefix wins.
    */
   routes?: Record<string, string>;
+  /**
+   * The `iss` of every token, when the emulator stands in for a team domain
+   * reached under another name (e.g. `https://acme.cloudflareaccess.com`
+   * through a local TLS proxy). Default: its own URL.
+   */
+  issuer?: string;
   /** Files or directories of Backstage catalog YAML. */
   catalog?: string[];
   /** Added to the people read from the catalog. */
@@ -82,9 +88,9 @@ export interface AccessEmulatorSignIn {
 export type CountedEndpoint = 'certs' | 'identity' | 'login' | 'logout' | 'proxy';
 
 export interface AccessEmulator {
-  /** Base URL, e.g. http://127.0.0.1:43121: this IS the team domain and the issuer. */
+  /** Base URL, e.g. http://127.0.0.1:43121: the team domain and the issuer unless `issuer` was given. */
   readonly url: string;
-  /** Same as url. */
+  /** The issuer of its tokens: `issuer` if given, else url. */
   readonly teamDomain: string;
   /** `${url}/cdn-cgi/access/certs` */
   readonly certsUrl: string;
