@@ -93,6 +93,17 @@ describe('identity per Access session, outages, and the warm path', () => {
       expect(emulator.requestCount('identity')).toBe(1);
     });
 
+    it('signs in with the token claims, marked degraded, when get-identity fails', async () => {
+      emulator.setEndpointMode('identity', 'error');
+      const { token } = await emulator.signIn('grace@example.com');
+      const res = await backend.refresh(token);
+      expect(res.status).toBe(200);
+      expect(res.body.providerInfo.degraded).toBe(true);
+      expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+        'user:default/grace',
+      );
+    });
+
     it('signs in with the token claims, marked degraded, when get-identity hangs', async () => {
       emulator.setEndpointMode('identity', 'timeout');
       const { token } = await emulator.signIn('ada@example.com');

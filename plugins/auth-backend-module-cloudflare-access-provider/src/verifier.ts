@@ -2,7 +2,6 @@ import {
   createLocalJWKSet,
   createRemoteJWKSet,
   errors,
-  JSONWebKeySet,
   jwtVerify,
   JWTVerifyGetKey,
 } from 'jose';
@@ -125,9 +124,7 @@ function keySetWithLastGood(
     cooldownDuration: cooldownMs,
     cacheMaxAge: cacheMaxAgeMs,
   });
-  let lastGood:
-    | { jwks: JSONWebKeySet; keys: JWTVerifyGetKey; at: number }
-    | undefined;
+  let lastGood: { keys: JWTVerifyGetKey; at: number } | undefined;
   // After a failed fetch, requests use the last good keys until then instead of waiting on Access again.
   let retryAt = 0;
   return async (header, token) => {
@@ -136,9 +133,12 @@ function keySetWithLastGood(
     }
     try {
       const key = await remote(header, token);
-      const jwks = remote.jwks();
-      if (jwks && jwks !== lastGood?.jwks) {
-        lastGood = { jwks, keys: createLocalJWKSet(jwks), at: Date.now() };
+      // A snapshot copies the key set, so take one at most once per cooldown, not per request.
+      if (!lastGood || Date.now() - lastGood.at > cooldownMs) {
+        const jwks = remote.jwks();
+        if (jwks) {
+          lastGood = { keys: createLocalJWKSet(jwks), at: Date.now() };
+        }
       }
       return key;
     } catch (error) {
