@@ -166,9 +166,10 @@ export function readCloudflareAccessSignInResolver(options: {
       });
       throw error;
     }
-    await audit({ subject: decodeJwt(result.token).sub ?? subjectOf(info) });
+    const { sub, exp } = decodeJwt(result.token);
+    await audit({ subject: sub ?? subjectOf(info) });
     if (key) {
-      const tokenLife = (decodeJwt(result.token).exp ?? 0) * 1000 - Date.now();
+      const tokenLife = (exp ?? 0) * 1000 - Date.now();
       const ttl = Math.min(
         signInCacheSeconds * 1000,
         tokenLife - MIN_TOKEN_LIFE_MS,
