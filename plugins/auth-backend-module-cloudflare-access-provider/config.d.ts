@@ -52,9 +52,10 @@ export interface Config {
         identityTimeout?: HumanDuration | string;
         /**
          * How long a resolved sign-in is reused for the same Access session,
-         * so page loads skip the catalog; also the longest a User removed from
-         * the catalog stays signed in. Defaults to 60 seconds; `0` disables.
-         * At most 15 minutes.
+         * and a User the catalog found is reused for new sessions of the same
+         * person, so page loads and new sessions skip the catalog; also the
+         * longest a User removed from the catalog stays signed in. Defaults to
+         * 60 seconds; `0` disables both. At most 15 minutes.
          * @visibility backend
          */
         signInCacheDuration?: HumanDuration | string | 0;

@@ -1,3 +1,7 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
 import {
   AccessEmulator,
   startAccessEmulator,
@@ -7,6 +11,8 @@ import {
   EXAMPLE_ORG,
   startCfaccessBackend,
 } from './__testUtils__/testBackend';
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 describe('identity per Access session, outages, and the warm path', () => {
   let emulator: AccessEmulator;
@@ -25,8 +31,12 @@ describe('identity per Access session, outages, and the warm path', () => {
     emulator.setEndpointMode('certs', 'ok');
   });
 
-  function startWith(provider: Record<string, string | number> = {}) {
+  function startWith(
+    provider: Record<string, string | number> = {},
+    catalogFile?: string,
+  ) {
     return startCfaccessBackend({
+      catalogFile,
       provider: {
         teamDomain: emulator.url,
         audience: 'aud',
@@ -118,6 +128,63 @@ describe('identity per Access session, outages, and the warm path', () => {
         groups: [],
       });
     });
+  });
+
+  describe('reusing the catalog for new sessions of a known person', () => {
+    it('signs a new session in without the catalog, and a removed User out within signInCacheDuration', async () => {
+      const catalogFile = join(
+        await mkdtemp(join(tmpdir(), 'cfaccess-org-')),
+        'org.yaml',
+      );
+      const org = await readFile(EXAMPLE_ORG, 'utf8');
+      await writeFile(catalogFile, org);
+      const backend = await startWith(
+        { signInCacheDuration: '3s' },
+        catalogFile,
+      );
+      const first = (await emulator.signIn('grace@example.com')).token;
+      expect((await backend.refresh(first)).status).toBe(200);
+
+      // Removed from the source, then from the catalog (which reads the source again).
+      await writeFile(
+        catalogFile,
+        org
+          .split(/^---$/m)
+          .filter(doc => !/kind: User\s+metadata:\s+name: grace\b/.test(doc))
+          .join('---'),
+      );
+      const graceInCatalog = () =>
+        request(backend.server).get(
+          '/api/catalog/entities/by-name/user/default/grace',
+        );
+      const { body: grace } = await graceInCatalog();
+      const removed = await request(backend.server).delete(
+        `/api/catalog/entities/by-uid/${grace.metadata.uid}`,
+      );
+      expect(removed.status).toBe(204);
+
+      // The catalog no longer has grace, but its answer of a moment ago is reused...
+      await sleep(1500);
+      const second = (await emulator.signIn('grace@example.com')).token;
+      const reused = await backend.refresh(second);
+      expect(reused.status).toBe(200);
+      expect(reused.body.backstageIdentity.identity.userEntityRef).toBe(
+        'user:default/grace',
+      );
+
+      // ...only until that answer is signInCacheDuration old, whichever session it signed in.
+      await sleep(2000);
+      for (const token of [
+        first,
+        second,
+        (await emulator.signIn('grace@example.com')).token,
+      ]) {
+        const refused = await backend.refresh(token);
+        expect(refused.status).toBe(403);
+        expect(refused.body.error.message).toMatch(/is not a Backstage user/);
+      }
+      expect((await graceInCatalog()).status).toBe(404);
+    }, 60_000);
   });
 
   describe('with sign-in reuse disabled', () => {

@@ -10,6 +10,7 @@ import {
 } from '@backstage/plugin-auth-node';
 import { decodeJwt } from 'jose';
 import { SignInAudit } from './audit';
+import { reuseCatalogAnswers } from './catalogAnswers';
 import {
   CloudflareAccessNotAllowedError,
   isConflict,
@@ -143,15 +144,39 @@ export function readCloudflareAccessSignInResolver(options: {
     );
   };
 
+  const reuseMs = cache ? signInCacheSeconds * 1000 : 0;
   return async (info, ctx) => {
-    const key =
-      cache && signInCacheSeconds > 0
-        ? sessionCacheKey('sign-in', info.result.claims)
-        : undefined;
-    const reused = key && (await cache!.get<CachedSignIn>(key));
+    if (!cache || reuseMs <= 0) {
+      return (await resolveAudited(info, ctx)).result;
+    }
+    const key = sessionCacheKey('sign-in', info.result.claims);
+    const reused = await cache.get<CachedSignIn>(key);
     if (reused) {
       return reused;
     }
+    const answers = reuseCatalogAnswers(ctx, { cache, ttlMs: reuseMs });
+    const { result, exp } = await resolveAudited(info, answers.ctx);
+    // A sign-in built on an older catalog answer is reused for less, so a removed User is out within reuseMs.
+    const answerAge = Date.now() - (answers.oldestAnswerAt() ?? Date.now());
+    const ttl = Math.min(
+      reuseMs - answerAge,
+      (exp ?? 0) * 1000 - Date.now() - MIN_TOKEN_LIFE_MS,
+    );
+    if (ttl > 0) {
+      // The identity carries the ownership when the token omits it (auth.omitIdentityTokenOwnershipClaim).
+      const entry: CachedSignIn = { token: result.token };
+      if (result.identity) {
+        entry.identity = { ...result.identity };
+      }
+      await cache.set(key, entry, { ttl });
+    }
+    return result;
+  };
+
+  async function resolveAudited(
+    info: SignInInfo<CloudflareAccessResult>,
+    ctx: AuthResolverContext,
+  ): Promise<{ result: BackstageSignInResult; exp?: number }> {
     let result: BackstageSignInResult;
     try {
       result = await resolve(info, ctx);
@@ -168,23 +193,8 @@ export function readCloudflareAccessSignInResolver(options: {
     }
     const { sub, exp } = decodeJwt(result.token);
     await audit({ subject: sub ?? subjectOf(info) });
-    if (key) {
-      const tokenLife = (exp ?? 0) * 1000 - Date.now();
-      const ttl = Math.min(
-        signInCacheSeconds * 1000,
-        tokenLife - MIN_TOKEN_LIFE_MS,
-      );
-      if (ttl > 0) {
-        // The identity carries the ownership when the token omits it (auth.omitIdentityTokenOwnershipClaim).
-        const entry: CachedSignIn = { token: result.token };
-        if (result.identity) {
-          entry.identity = { ...result.identity };
-        }
-        await cache!.set(key, entry, { ttl });
-      }
-    }
-    return result;
-  };
+    return { result, exp };
+  }
 }
 
 function subjectOf(info: SignInInfo<CloudflareAccessResult>): string {
