@@ -204,4 +204,39 @@ describe('AccessTokenVerifier', () => {
     await expect(verifier.verify(token)).resolves.toBeDefined();
     expect(emulator.requestCount('certs')).toBe(1);
   }, 15_000);
+
+  describe('tokens it has checked', () => {
+    const strictVerifier = (
+      options: ConstructorParameters<typeof AccessTokenVerifier>[1],
+    ) =>
+      new AccessTokenVerifier(
+        readCloudflareAccessConfig(
+          new ConfigReader({
+            teamDomain: emulator.url,
+            audience: 'aud-one',
+            clockTolerance: '0s',
+          }),
+        ),
+        options,
+      );
+
+    it('remembers a checked token no longer than it lives', async () => {
+      const verifier = strictVerifier({ cooldownMs: 60_000 });
+      const token = await emulator.mintToken({ sub: 'ada', exp: now() + 2 });
+      await expect(verifier.check(token)).resolves.toBeDefined();
+      await sleep(3000);
+      expect(await reasonOf(verifier.check(token))).toBe('expired');
+    });
+
+    it('checks a token again once the key set may have changed', async () => {
+      const verifier = strictVerifier({ cooldownMs: 100, cacheMaxAgeMs: 50 });
+      const token = await emulator.mintToken({ sub: 'ada' });
+      await expect(verifier.check(token)).resolves.toBeDefined();
+      // Two rotations later the token's key is no longer published, and the key set is stale.
+      await emulator.rotateKeys();
+      await emulator.rotateKeys();
+      await sleep(200);
+      expect(await reasonOf(verifier.check(token))).toBe('unknown_key');
+    });
+  });
 });

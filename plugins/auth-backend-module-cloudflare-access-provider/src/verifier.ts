@@ -5,6 +5,7 @@ import {
   jwtVerify,
   JWTVerifyGetKey,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { CloudflareAccessConfig } from './config';
 import {
   CloudflareAccessAuthenticationError,
@@ -107,6 +108,9 @@ function reasonFor(error: unknown): CloudflareAccessRefusalReason {
   return 'keys_unavailable';
 }
 
+// Tokens verified in the last few seconds that this process remembers: a page's burst of refreshes verifies once.
+const VERIFIED_TOKENS_MAX = 10_000;
+
 // Access keeps a replaced key published for a week, so keys seen in the last week stay trusted.
 const LAST_GOOD_KEYS_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -159,6 +163,11 @@ function keySetWithLastGood(
 export class AccessTokenVerifier {
   readonly #config: CloudflareAccessConfig;
   readonly #keys: JWTVerifyGetKey;
+  readonly #cooldownMs: number;
+  /** Tokens that passed `check`, by their exact text, for no longer than a key set refetch nor their life. */
+  readonly #verified = new LRUCache<string, CheckedAccessToken>({
+    max: VERIFIED_TOKENS_MAX,
+  });
 
   constructor(
     config: CloudflareAccessConfig,
@@ -170,9 +179,10 @@ export class AccessTokenVerifier {
     },
   ) {
     this.#config = config;
+    this.#cooldownMs = options?.cooldownMs ?? 30_000;
     this.#keys = keySetWithLastGood(
       config.certsUrl,
-      options?.cooldownMs ?? 30_000,
+      this.#cooldownMs,
       options?.cacheMaxAgeMs ?? 10 * 60_000,
     );
   }
@@ -208,6 +218,24 @@ export class AccessTokenVerifier {
    * service token must be listed in `serviceTokens` for one of its audiences.
    */
   async check(token: string): Promise<CheckedAccessToken> {
+    const remembered = this.#verified.get(token);
+    if (remembered) {
+      return remembered;
+    }
+    const checked = await this.#checkNow(token);
+    // The same text verifies the same way until it expires or the key set could change.
+    const life = Math.floor(
+      (checked.claims.exp + this.#config.clockToleranceSeconds) * 1000 -
+        Date.now(),
+    );
+    const ttl = Math.min(this.#cooldownMs, life);
+    if (ttl > 0) {
+      this.#verified.set(token, checked, { ttl });
+    }
+    return checked;
+  }
+
+  async #checkNow(token: string): Promise<CheckedAccessToken> {
     const claims = await this.verify(token);
     if (claims.sub) {
       return { claims };
