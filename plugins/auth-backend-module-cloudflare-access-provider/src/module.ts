@@ -14,6 +14,7 @@ import { createSignInAudit } from './audit';
 import { createCloudflareAccessAuthenticator } from './authenticator';
 import { readCloudflareAccessConfig } from './config';
 import { cloudflareAccessSignInResolvers } from './resolvers';
+import { sessionStore } from './sessionStore';
 import { readCloudflareAccessSignInResolver } from './signIn';
 
 /** The catalog filter a user query stands for, as the auth plugin builds it. */
@@ -50,14 +51,24 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
       deps: {
         providers: authProvidersExtensionPoint,
         cache: coreServices.cache,
+        rootConfig: coreServices.rootConfig,
         logger: coreServices.logger,
         auth: coreServices.auth,
         auditor: coreServices.auditor,
         catalog: catalogServiceRef,
       },
-      async init({ providers, cache, logger, auth, auditor, catalog }) {
+      async init({
+        providers,
+        cache,
+        rootConfig,
+        logger,
+        auth,
+        auditor,
+        catalog,
+      }) {
+        const sessions = sessionStore(cache, rootConfig);
         const authenticator = createCloudflareAccessAuthenticator({
-          cache,
+          cache: sessions,
           logger,
           auditor,
         });
@@ -87,7 +98,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
                 findUserRefs,
                 signInCacheSeconds: readCloudflareAccessConfig(ctx.config)
                   .signInCacheSeconds,
-                cache,
+                cache: sessions,
                 audit: createSignInAudit({ auditor, logger }),
               }),
             })(ctx),
