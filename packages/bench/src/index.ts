@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AccessModule } from './backendProcess';
 import { Cleanup } from './cleanup';
-import { ACCESS_HEADER, CONNECTIONS, runSlice, summarize } from './phases';
+import { ACCESS_HEADER, CONNECTIONS, PHASE_NAMES, runSlice, summarize } from './phases';
 import type { PhaseName, PhaseTokens, Slice } from './phases';
 import { identityNotes, ratioLines, resultTable } from './report';
 import type { ModuleRun } from './report';
@@ -12,13 +12,15 @@ import type { Target } from './target';
 
 // eslint-disable-next-line no-restricted-syntax -- the bench runs from source, never from a build
 const REPO_ROOT = resolve(__dirname, '../../..');
-const CATALOG_FILE = join(REPO_ROOT, 'examples/org.yaml');
+const ORG_FILE = join(REPO_ROOT, 'examples/org.yaml');
 /** The catalog Users of examples/org.yaml that have an email. */
 const PEOPLE = ['ada', 'grace', 'linus', 'ci-bot'];
 /** Enough that none repeats within a fresh phase; a slice stops early if its share runs out. */
 const FRESH_SESSIONS = 3000;
+/** Users added to the catalog for the new-person phase, each signed in once: a slice may run out. */
+const NEW_PEOPLE = 1500;
 const MODULES: AccessModule[] = ['ours', 'upstream'];
-const PHASES: PhaseName[] = ['warm', 'fresh', 'no-token'];
+const PHASES: readonly PhaseName[] = PHASE_NAMES;
 /** Each phase runs in ROUNDS slices of SLICE_SECONDS per module, the modules taking turns. */
 const ROUNDS = 5;
 const SLICE_SECONDS = 2;
@@ -32,8 +34,10 @@ interface Contender {
   /** Stops this module's backend, emulator and proxy. */
   stack: Cleanup;
   warmToken: string;
-  /** FRESH_SESSIONS new sessions, one share per round. */
+  /** FRESH_SESSIONS new sessions of PEOPLE, one share per round. */
   freshTokens: string[][];
+  /** One session of each of the NEW_PEOPLE, one share per round. */
+  newPersonTokens: string[][];
   sent: Map<PhaseName, PhaseTokens[]>;
   slices: Map<PhaseName, Slice[]>;
 }
@@ -81,6 +85,9 @@ async function runContenderSlice(contender: Contender, phase: PhaseName, round: 
   } else if (phase === 'fresh') {
     checked = await check(target, phase, 'grace', await target.signIn('grace'));
     tokens = { kind: 'each', tokens: contender.freshTokens[round], used: 0 };
+  } else if (phase === 'new-person') {
+    checked = await check(target, phase, 'ada', await target.signIn('ada'));
+    tokens = { kind: 'each', tokens: contender.newPersonTokens[round], used: 0 };
   } else {
     checked = await check(target, phase, 'linus', await target.signIn('linus'));
     const refused = await refresh(target.refreshUrl);
@@ -112,11 +119,37 @@ async function runContenderSlice(contender: Contender, phase: PhaseName, round: 
   }
 }
 
-async function prepare(run: ModuleRun, stack: Cleanup, workDir: string): Promise<Contender> {
+const newPerson = (i: number) => `person-${String(i).padStart(4, '0')}`;
+
+/** examples/org.yaml plus NEW_PEOPLE Users, for the new-person phase. */
+async function writeCatalog(workDir: string): Promise<string> {
+  const people = Array.from({ length: NEW_PEOPLE }, (_, i) =>
+    [
+      'apiVersion: backstage.io/v1alpha1',
+      'kind: User',
+      'metadata:',
+      `  name: ${newPerson(i)}`,
+      'spec:',
+      `  profile: { email: ${newPerson(i)}@example.com }`,
+      '  memberOf: [engineering]',
+    ].join('\n'),
+  );
+  const file = join(workDir, 'bench-org.yaml');
+  await writeFile(file, [(await readFile(ORG_FILE, 'utf8')).trimEnd(), ...people].join('\n---\n'));
+  return file;
+}
+
+async function prepare(
+  run: ModuleRun,
+  stack: Cleanup,
+  workDir: string,
+  catalogFile: string,
+): Promise<Contender> {
   const target = await startTarget({
     module: run.module,
-    catalogFile: CATALOG_FILE,
-    catalogUsers: PEOPLE,
+    catalogFile,
+    // The last generated User too: the catalog has them all once it has that one.
+    catalogUsers: [...PEOPLE, newPerson(NEW_PEOPLE - 1)],
     cleanup: stack,
     workDir,
     onBackendErrors: lines => {
@@ -130,15 +163,22 @@ async function prepare(run: ModuleRun, stack: Cleanup, workDir: string): Promise
   const fresh = await Promise.all(
     Array.from({ length: FRESH_SESSIONS }, (_, i) => target.signIn(PEOPLE[i % PEOPLE.length])),
   );
-  const share = Math.floor(FRESH_SESSIONS / ROUNDS);
+  const newPeople = await Promise.all(
+    Array.from({ length: NEW_PEOPLE }, (_, i) => target.signIn(newPerson(i))),
+  );
+  const shares = (tokens: string[]) => {
+    const share = Math.floor(tokens.length / ROUNDS);
+    return Array.from({ length: ROUNDS }, (_, round) =>
+      tokens.slice(round * share, (round + 1) * share),
+    );
+  };
   return {
     run,
     target,
     stack,
     warmToken,
-    freshTokens: Array.from({ length: ROUNDS }, (_, round) =>
-      fresh.slice(round * share, (round + 1) * share),
-    ),
+    freshTokens: shares(fresh),
+    newPersonTokens: shares(newPeople),
     sent: new Map(),
     slices: new Map(),
   };
@@ -193,6 +233,7 @@ async function main(): Promise<number> {
   const cleanup = new Cleanup();
   const workDir = await mkdtemp(join(tmpdir(), 'cfaccess-bench-'));
   cleanup.add(() => rm(workDir, { recursive: true, force: true }));
+  const catalogFile = await writeCatalog(workDir);
   let interrupted = false;
   const interrupt = () => {
     interrupted = true;
@@ -212,7 +253,7 @@ async function main(): Promise<number> {
       const stack = new Cleanup();
       cleanup.add(() => stack.run());
       try {
-        contenders.push(await prepare(run, stack, workDir));
+        contenders.push(await prepare(run, stack, workDir, catalogFile));
       } catch (error) {
         failed(run, error);
         await stack.run();

@@ -6,7 +6,8 @@ import type { AccessEmulator } from '@cfaccess/access-emulator';
 export const ACCESS_HEADER = 'cf-access-jwt-assertion';
 export const CONNECTIONS = 8;
 
-export type PhaseName = 'warm' | 'fresh' | 'no-token';
+export const PHASE_NAMES = ['warm', 'fresh', 'new-person', 'no-token'] as const;
+export type PhaseName = (typeof PHASE_NAMES)[number];
 
 /**
  * What a slice of a phase sends: no token, one token on every request, or

@@ -1,5 +1,5 @@
 import { summarize } from './phases';
-import type { Slice } from './phases';
+import type { PhaseName, Slice } from './phases';
 import { ratioLines, resultTable } from './report';
 import type { ModuleRun } from './report';
 
@@ -53,7 +53,7 @@ describe('summarize', () => {
 });
 
 describe('report', () => {
-  const phase = (name: 'warm' | 'fresh' | 'no-token', rate: number, cpuMs: number) => ({
+  const phase = (name: PhaseName, rate: number, cpuMs: number) => ({
     ...summarize(name, [{ kind: 'none' }], [
       slice({ latencies: Array(rate * 5).fill(1), statusCounts: { '200': rate * 5 } }),
     ]),
@@ -73,7 +73,9 @@ describe('report', () => {
         'target >= 0.8: met',
       'ours fresh / upstream fresh: n/a (target >= 1: not measured)',
       'ours warm / upstream warm: n/a',
+      'ours new-person / upstream new-person: n/a',
     ]);
     expect(resultTable(runs)).toContain('| upstream | warm | not measured |');
+    expect(resultTable(runs)).toContain('| ours | new-person | not measured |');
   });
 });

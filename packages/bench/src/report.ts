@@ -1,4 +1,5 @@
 import type { AccessModule } from './backendProcess';
+import { PHASE_NAMES } from './phases';
 import type { PhaseName, PhaseResult } from './phases';
 
 export interface ModuleRun {
@@ -43,7 +44,7 @@ export function resultTable(runs: ModuleRun[]): string {
       result.seconds.toFixed(1),
       result.backendCpuMsPerResponse?.toFixed(2) ?? 'n/a',
     ]);
-    const missing = (['warm', 'fresh', 'no-token'] as const)
+    const missing = PHASE_NAMES
       .filter(phase => !run.phases.some(result => result.phase === phase))
       .map(phase => [run.module, phase, 'not measured', ...header.slice(3).map(() => '')]);
     return [...measured, ...missing];
@@ -82,6 +83,7 @@ export function ratios(runs: ModuleRun[]): Ratio[] {
     ratio('ours warm / ours no-token', [['ours', 'warm'], ['ours', 'no-token']], 0.8),
     ratio('ours fresh / upstream fresh', [['ours', 'fresh'], ['upstream', 'fresh']], 1),
     ratio('ours warm / upstream warm', [['ours', 'warm'], ['upstream', 'warm']]),
+    ratio('ours new-person / upstream new-person', [['ours', 'new-person'], ['upstream', 'new-person']]),
   ];
 }
 
@@ -103,11 +105,16 @@ export function identityNotes(runs: ModuleRun[]): string[] {
   for (const module of ['ours', 'upstream'] as const) {
     const fresh = phaseOf(runs, module, 'fresh');
     const warm = phaseOf(runs, module, 'warm');
+    const newPerson = phaseOf(runs, module, 'new-person');
     if (fresh && warm) {
       notes.push(
         `${module}: warm ${warm.responses} refreshes of one session -> ` +
           `${warm.identityCalls} get-identity calls; fresh ${fresh.distinctSessions} ` +
-          `new sessions -> ${fresh.identityCalls} get-identity calls.`,
+          `new sessions -> ${fresh.identityCalls} get-identity calls` +
+          (newPerson
+            ? `; new-person ${newPerson.distinctSessions} sessions of new people -> ` +
+              `${newPerson.identityCalls} get-identity calls.`
+            : '.'),
       );
     }
   }
