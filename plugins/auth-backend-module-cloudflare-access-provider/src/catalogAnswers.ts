@@ -10,13 +10,22 @@ import {
   AuthResolverCatalogUserQuery,
   AuthResolverContext,
 } from '@backstage/plugin-auth-node';
-import { isNotFound } from './errors';
+import {
+  CloudflareAccessNotAllowedError,
+  isConflict,
+  isNotFound,
+} from './errors';
 
 /** A catalog answer as the cache service stores it (JSON): the entity found, and when. */
 type CachedAnswer = { entity: Entity; at: number };
 
-/** A resolver context that reuses the catalog's answers, and what it reused. */
-export type CatalogAnswerReuse = {
+/** Lists the entity refs a catalog user query matches, to name them when it matches several. */
+export type CatalogUserRefFinder = (
+  query: AuthResolverCatalogUserQuery,
+) => Promise<string[]>;
+
+/** The resolver context one sign-in uses, and how old the catalog answers it used are. */
+export type CatalogLookups = {
   ctx: AuthResolverContext;
   /** When the oldest catalog answer used so far was read from the catalog; undefined if none was. */
   oldestAnswerAt(): number | undefined;
@@ -29,40 +38,78 @@ function answerKey(query: AuthResolverCatalogUserQuery): string {
   return `cfaccess:catalog-user:v1:${digest}`;
 }
 
+function describeQuery(query: AuthResolverCatalogUserQuery): string {
+  if ('filter' in query) {
+    return JSON.stringify(query.filter);
+  }
+  if ('annotations' in query) {
+    return JSON.stringify(query.annotations);
+  }
+  return JSON.stringify(query.entityRef);
+}
+
 /**
- * Wraps a resolver context so that a User (or Group) the catalog found is
- * reused for `ttlMs` by every session and replica asking the same query:
- * a new Access session of a known person costs no catalog request.
- * Misses and conflicts are never reused, so a User added to the catalog
- * signs in at once. Sign-in mirrors the auth plugin's `signInWithCatalogUser`
- * on top of the reused lookup.
+ * Wraps a resolver context for one sign-in, whichever resolver runs in it:
+ * "several Users match" becomes a 403 that names them, and, with `reuse`, a
+ * User (or Group) the catalog found is reused for `ttlMs` by every session
+ * and replica asking the same query, so a new Access session of a known
+ * person costs no catalog request. Misses and conflicts are never reused, so
+ * a User added to the catalog signs in at once. Sign-in mirrors the auth
+ * plugin's `signInWithCatalogUser` on top of this lookup.
  */
-export function reuseCatalogAnswers(
+export function catalogLookups(
   ctx: AuthResolverContext,
-  options: { cache: CacheService; ttlMs: number },
-): CatalogAnswerReuse {
-  const { cache, ttlMs } = options;
+  options: {
+    findUserRefs?: CatalogUserRefFinder;
+    reuse?: { cache: CacheService; ttlMs: number };
+  },
+): CatalogLookups {
+  const { findUserRefs, reuse } = options;
   let oldest: number | undefined;
   const used = (at: number) => {
     oldest = oldest === undefined ? at : Math.min(oldest, at);
   };
 
+  const askCatalog = async (
+    query: AuthResolverCatalogUserQuery,
+  ): Promise<Entity> => {
+    try {
+      return (await ctx.findCatalogUser(query)).entity;
+    } catch (error) {
+      if (!isConflict(error)) {
+        throw error;
+      }
+      const refs = (await findUserRefs?.(query)) ?? [];
+      throw new CloudflareAccessNotAllowedError(
+        'ambiguous',
+        `${
+          refs.length > 1 ? refs.join(' and ') : 'Several User entities'
+        } all match ${describeQuery(
+          query,
+        )}, so the sign-in cannot tell which one this person is; make exactly one User entity match`,
+      );
+    }
+  };
+
   const findCatalogUser = async (query: AuthResolverCatalogUserQuery) => {
+    if (!reuse) {
+      return { entity: await askCatalog(query) };
+    }
     const key = answerKey(query);
-    const cached = await cache.get<CachedAnswer>(key);
+    const cached = await reuse.cache.get<CachedAnswer>(key);
     if (cached) {
       used(cached.at);
       return { entity: cached.entity };
     }
     const at = Date.now();
-    const { entity } = await ctx.findCatalogUser(query);
+    const entity = await askCatalog(query);
     const answer: CachedAnswer = { entity, at };
-    await cache.set(key, answer, { ttl: ttlMs });
+    await reuse.cache.set(key, answer, { ttl: reuse.ttlMs });
     used(at);
     return { entity };
   };
 
-  const reusing: AuthResolverContext = {
+  const lookups: AuthResolverContext = {
     issueToken: params => ctx.issueToken(params),
     resolveOwnershipEntityRefs: entity => ctx.resolveOwnershipEntityRefs(entity),
     findCatalogUser,
@@ -89,5 +136,5 @@ export function reuseCatalogAnswers(
       return ctx.issueToken({ claims: { sub, ent } });
     },
   };
-  return { ctx: reusing, oldestAnswerAt: () => oldest };
+  return { ctx: lookups, oldestAnswerAt: () => oldest };
 }

@@ -1,7 +1,6 @@
 import { CacheService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import {
-  AuthResolverCatalogUserQuery,
   AuthResolverContext,
   BackstageSignInResult,
   SignInInfo,
@@ -10,12 +9,8 @@ import {
 } from '@backstage/plugin-auth-node';
 import { decodeJwt } from 'jose';
 import { SignInAudit } from './audit';
-import { reuseCatalogAnswers } from './catalogAnswers';
-import {
-  CloudflareAccessNotAllowedError,
-  isConflict,
-  isNotFound,
-} from './errors';
+import { CatalogUserRefFinder, catalogLookups } from './catalogAnswers';
+import { CloudflareAccessNotAllowedError, isNotFound } from './errors';
 import { sessionCacheKey } from './identity';
 import { CloudflareAccessResult } from './types';
 
@@ -31,55 +26,6 @@ type CachedSignIn = {
 
 // A reused Backstage token keeps at least this long to live, so the browser never gets a spent one.
 const MIN_TOKEN_LIFE_MS = 5 * 60 * 1000;
-
-/** Lists the entity refs a catalog user query matches, to name them when it matches several. */
-export type CatalogUserRefFinder = (
-  query: AuthResolverCatalogUserQuery,
-) => Promise<string[]>;
-
-function describeQuery(query: AuthResolverCatalogUserQuery): string {
-  if ('filter' in query) {
-    return JSON.stringify(query.filter);
-  }
-  if ('annotations' in query) {
-    return JSON.stringify(query.annotations);
-  }
-  return JSON.stringify(query.entityRef);
-}
-
-/** Turns "several Users match" into a 403 that names them, whichever resolver asked. */
-function withAmbiguityExplained(
-  ctx: AuthResolverContext,
-  findUserRefs?: CatalogUserRefFinder,
-): AuthResolverContext {
-  const explain = async (
-    query: AuthResolverCatalogUserQuery,
-    error: unknown,
-  ): Promise<never> => {
-    if (!isConflict(error)) {
-      throw error;
-    }
-    const refs = (await findUserRefs?.(query)) ?? [];
-    throw new CloudflareAccessNotAllowedError(
-      'ambiguous',
-      `${
-        refs.length > 1 ? refs.join(' and ') : 'Several User entities'
-      } all match ${describeQuery(
-        query,
-      )}, so the sign-in cannot tell which one this person is; make exactly one User entity match`,
-    );
-  };
-  return {
-    issueToken: params => ctx.issueToken(params),
-    resolveOwnershipEntityRefs: entity => ctx.resolveOwnershipEntityRefs(entity),
-    findCatalogUser: query =>
-      ctx.findCatalogUser(query).catch(error => explain(query, error)),
-    signInWithCatalogUser: (query, options) =>
-      ctx
-        .signInWithCatalogUser(query, options)
-        .catch(error => explain(query, error)),
-  };
-}
 
 /**
  * Reads `signIn.resolvers` and tries them in order, as Backstage does, but
@@ -124,11 +70,10 @@ export function readCloudflareAccessSignInResolver(options: {
     info: SignInInfo<CloudflareAccessResult>,
     ctx: AuthResolverContext,
   ): Promise<BackstageSignInResult> => {
-    const guarded = withAmbiguityExplained(ctx, findUserRefs);
     const misses: string[] = [];
     for (const { name, resolver } of resolvers) {
       try {
-        return await resolver(info, guarded);
+        return await resolver(info, ctx);
       } catch (error) {
         if (!isNotFound(error)) {
           throw error;
@@ -147,14 +92,18 @@ export function readCloudflareAccessSignInResolver(options: {
   const reuseMs = cache ? signInCacheSeconds * 1000 : 0;
   return async (info, ctx) => {
     if (!cache || reuseMs <= 0) {
-      return (await resolveAudited(info, ctx)).result;
+      const lookups = catalogLookups(ctx, { findUserRefs });
+      return (await resolveAudited(info, lookups.ctx)).result;
     }
     const key = sessionCacheKey('sign-in', info.result.claims);
     const reused = await cache.get<CachedSignIn>(key);
     if (reused) {
       return reused;
     }
-    const answers = reuseCatalogAnswers(ctx, { cache, ttlMs: reuseMs });
+    const answers = catalogLookups(ctx, {
+      findUserRefs,
+      reuse: { cache, ttlMs: reuseMs },
+    });
     const { result, exp } = await resolveAudited(info, answers.ctx);
     // A sign-in built on an older catalog answer is reused for less, so a removed User is out within reuseMs.
     const answerAge = Date.now() - (answers.oldestAnswerAt() ?? Date.now());
