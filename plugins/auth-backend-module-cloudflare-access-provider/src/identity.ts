@@ -33,6 +33,9 @@ export type SessionIdentity = {
   degraded: boolean;
 };
 
+// One digest per verified claims object: a request asks for its identity and sign-in keys, and a remembered token for many requests.
+const sessionDigests = new WeakMap<CloudflareAccessClaims, string>();
+
 /**
  * A cache key for something that belongs to one Access session: the session's
  * `identity_nonce`, else its user and issue time (service tokens, older tokens).
@@ -41,12 +44,16 @@ export function sessionCacheKey(
   kind: string,
   claims: CloudflareAccessClaims,
 ): string {
-  const session =
-    claims.identity_nonce ||
-    `${claims.sub || claims.common_name}:${claims.iat}`;
-  const digest = createHash('sha256')
-    .update(`${claims.iss}|${session}`)
-    .digest('base64url');
+  let digest = sessionDigests.get(claims);
+  if (!digest) {
+    const session =
+      claims.identity_nonce ||
+      `${claims.sub || claims.common_name}:${claims.iat}`;
+    digest = createHash('sha256')
+      .update(`${claims.iss}|${session}`)
+      .digest('base64url');
+    sessionDigests.set(claims, digest);
+  }
   return `cfaccess:${kind}:v1:${digest}`;
 }
 
