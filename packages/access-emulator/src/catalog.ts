@@ -1,27 +1,35 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { stableUuid } from './ids';
-import type { AccessEmulatorUser } from './types';
+import { OpaqueIds } from './ids';
+import type { AccessEmulatorGroup, AccessEmulatorIdentityGroup, AccessEmulatorUser } from './types';
 
-/** A group as Access puts it in an identity. */
-export interface AccessGroup {
-  id: string;
-  name: string;
-  email: string;
-}
+/** Fixes a User's Access user id, so tests and sign-in resolvers can know it in advance. */
+const ACCESS_USER_ID_ANNOTATION = 'cloudflare.com/access-user-id';
+/** Fixes a Group's Access group id, so ownership maps can name it in advance. */
+const ACCESS_GROUP_ID_ANNOTATION = 'cloudflare.com/access-group-id';
 
 /** Someone who can sign in, with the identity Access would capture for them. */
 export interface Person {
   email: string;
   name: string;
-  groups: AccessGroup[];
+  groups: AccessEmulatorIdentityGroup[];
+  /** Access's user id: the token's `sub` and get-identity's `user_uuid`. */
+  userId: string;
+  /** The identity provider's user id: get-identity's `id`. */
+  idpUserId: string;
+}
+
+/** What a catalog Group entity tells about a group. */
+interface CatalogGroup {
+  id?: string;
+  email: string;
 }
 
 interface CatalogContents {
   users: AccessEmulatorUser[];
-  /** Group name (lower case) to the group's profile email. */
-  groupEmails: Map<string, string>;
+  /** By group name (lower case). */
+  groups: Map<string, CatalogGroup>;
 }
 
 type YamlRecord = Record<string, unknown>;
@@ -64,17 +72,21 @@ async function readEntities(file: string): Promise<YamlRecord[]> {
 
 /** Reads User and Group entities from Backstage catalog YAML files or directories (not recursive). */
 export async function readCatalog(paths: string[]): Promise<CatalogContents> {
-  const contents: CatalogContents = { users: [], groupEmails: new Map() };
+  const contents: CatalogContents = { users: [], groups: new Map() };
   for (const path of paths) {
     for (const file of await catalogFiles(path)) {
       for (const entity of await readEntities(file)) {
         const kind = text(entity.kind)?.toLowerCase();
         const metadata = record(entity.metadata);
+        const annotations = record(metadata.annotations);
         const spec = record(entity.spec);
         const profile = record(spec.profile);
         const name = text(metadata.name);
         if (kind === 'group' && name) {
-          contents.groupEmails.set(name.toLowerCase(), text(profile.email) ?? '');
+          contents.groups.set(name.toLowerCase(), {
+            id: text(annotations[ACCESS_GROUP_ID_ANNOTATION]),
+            email: text(profile.email) ?? '',
+          });
         }
         const email = text(profile.email);
         // A User without a profile email could never be matched by Access, so it is skipped.
@@ -83,6 +95,7 @@ export async function readCatalog(paths: string[]): Promise<CatalogContents> {
           contents.users.push({
             email,
             name: text(profile.displayName) ?? name,
+            id: text(annotations[ACCESS_USER_ID_ANNOTATION]),
             groups: memberOf.flatMap(ref => (typeof ref === 'string' ? [groupName(ref)] : [])),
           });
         }
@@ -92,36 +105,62 @@ export async function readCatalog(paths: string[]): Promise<CatalogContents> {
   return contents;
 }
 
-/** The people Access knows, looked up by email without regard to case. */
+/** The people Access knows, looked up by email without regard to case, with ids kept per instance. */
 export class People {
-  private constructor(private readonly byEmail: Map<string, Person>) {}
+  private readonly userIds: OpaqueIds;
+  private readonly idpUserIds = new OpaqueIds();
+  private readonly groupIds: OpaqueIds;
+
+  private constructor(
+    private readonly byEmail: Map<string, AccessEmulatorUser>,
+    private readonly catalogGroups: Map<string, CatalogGroup>,
+  ) {
+    this.userIds = new OpaqueIds(givenIds(byEmail));
+    this.groupIds = new OpaqueIds(givenIds(catalogGroups));
+  }
 
   static async load(catalog: string[] = [], extraUsers: AccessEmulatorUser[] = []): Promise<People> {
-    const { users, groupEmails } = await readCatalog(catalog);
-    const byEmail = new Map<string, Person>();
+    const { users, groups } = await readCatalog(catalog);
+    const byEmail = new Map<string, AccessEmulatorUser>();
     // Later entries win, so `users` given directly override catalog people with the same email.
     for (const user of [...users, ...extraUsers]) {
-      byEmail.set(user.email.toLowerCase(), {
-        email: user.email,
-        name: user.name ?? localPart(user.email),
-        groups: (user.groups ?? []).map(group => ({
-          id: stableUuid('group', group.toLowerCase()),
-          name: group,
-          email: groupEmails.get(group.toLowerCase()) ?? '',
-        })),
-      });
+      byEmail.set(user.email.toLowerCase(), user);
     }
-    return new People(byEmail);
+    return new People(byEmail, groups);
   }
 
   list(): Person[] {
-    return [...this.byEmail.values()];
+    return [...this.byEmail.values()].map(user => this.person(user));
   }
 
   /** The known person, or a groupless stranger named after the email's local part. */
   identify(email: string): Person {
-    return this.byEmail.get(email.toLowerCase()) ?? { email, name: localPart(email), groups: [] };
+    return this.person(this.byEmail.get(email.toLowerCase()) ?? { email });
   }
+
+  private person(user: AccessEmulatorUser): Person {
+    return {
+      email: user.email,
+      name: user.name ?? localPart(user.email),
+      groups: (user.groups ?? []).map(group => this.group(group)),
+      userId: this.userIds.of(user.email),
+      idpUserId: this.idpUserIds.of(user.email),
+    };
+  }
+
+  private group(membership: string | AccessEmulatorGroup): AccessEmulatorIdentityGroup {
+    const { id, name, email } = typeof membership === 'string' ? { name: membership } : membership;
+    return {
+      id: id ?? this.groupIds.of(name),
+      name,
+      email: email ?? this.catalogGroups.get(name.toLowerCase())?.email ?? '',
+    };
+  }
+}
+
+/** The ids given outright (by annotation or option), by key. */
+function givenIds(entries: Map<string, { id?: string }>): [string, string][] {
+  return [...entries].flatMap(([key, { id }]) => (id === undefined ? [] : [[key, id] as [string, string]]));
 }
 
 function localPart(email: string): string {

@@ -1,15 +1,17 @@
-import type { CountedEndpoint, EndpointMode } from './types';
+import type { CountedEndpoint, EndpointModes } from './types';
 
-/** Test controls: request counts per endpoint and forced failures of certs and get-identity. */
+/** Test controls: request counts per endpoint, forced failures of certs and get-identity, swapped identities. */
 export class EndpointControls {
-  private readonly modes: Record<'certs' | 'identity', EndpointMode> = { certs: 'ok', identity: 'ok' };
+  private readonly modes: EndpointModes = { certs: 'ok', identity: 'ok' };
   private readonly counts = new Map<CountedEndpoint, number>();
+  /** The email whose identity get-identity answers with instead of the session's own, if set. */
+  identityAs: string | undefined;
 
-  setMode(endpoint: 'certs' | 'identity', mode: EndpointMode): void {
+  setMode<E extends keyof EndpointModes>(endpoint: E, mode: EndpointModes[E]): void {
     this.modes[endpoint] = mode;
   }
 
-  mode(endpoint: 'certs' | 'identity'): EndpointMode {
+  mode<E extends keyof EndpointModes>(endpoint: E): EndpointModes[E] {
     return this.modes[endpoint];
   }
 

@@ -7,9 +7,17 @@ import {
   importSPKI,
   jwtVerify,
 } from 'jose';
+import { resolve } from 'node:path';
 import { startAccessEmulator } from './emulator';
 import { sleep, verifyWithCerts } from './__testUtils__/testHelpers';
 import type { AccessEmulator } from './types';
+
+const examples = resolve(__dirname, '../../../examples');
+const RANDOM_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+async function getIdentity(emulator: AccessEmulator, token: string): Promise<Response> {
+  return fetch(`${emulator.url}/cdn-cgi/access/get-identity`, { headers: { cookie: `CF_Authorization=${token}` } });
+}
 
 async function servedKids(emulator: AccessEmulator): Promise<string[]> {
   const { keys } = (await (await fetch(emulator.certsUrl)).json()) as { keys: { kid: string }[] };
@@ -35,10 +43,19 @@ describe('startAccessEmulator', () => {
     expect(emulator.audience).toEqual(['aud-tag']);
   });
 
-  it('signs people in with a stable sub and a new identity_nonce per session', async () => {
+  it('signs people in with a random sub, stable per person, and a new identity_nonce per session', async () => {
     const first = await emulator.signIn('ada@example.com');
     const second = await emulator.signIn('ADA@example.com');
+    expect(first.sub).toMatch(RANDOM_UUID);
     expect(second.sub).toBe(first.sub);
+    expect((await emulator.signIn('bob@example.com')).sub).not.toBe(first.sub);
+    // Nothing is derived from the email: another emulator gives the same person another id.
+    const other = await startAccessEmulator({ audience: 'aud-tag', users: [{ email: 'ada@example.com' }] });
+    try {
+      expect((await other.signIn('ada@example.com')).sub).not.toBe(first.sub);
+    } finally {
+      await other.close();
+    }
     expect(second.identityNonce).not.toBe(first.identityNonce);
     const payload = await verifyWithCerts(emulator, first.token);
     expect(payload).toMatchObject({
@@ -126,13 +143,40 @@ describe('startAccessEmulator', () => {
     await expect(jwtVerify(token, current.publicKey)).resolves.toBeDefined();
   });
 
-  it('ends a session by identity_nonce', async () => {
+  it('ends a session by identity_nonce: get-identity then answers 401', async () => {
     const { token, identityNonce } = await emulator.signIn('ada@example.com');
-    const identity = () =>
-      fetch(`${emulator.url}/cdn-cgi/access/get-identity`, { headers: { cookie: `CF_Authorization=${token}` } });
-    expect((await identity()).status).toBe(200);
+    const other = await emulator.signIn('ada@example.com');
+    expect((await getIdentity(emulator, token)).status).toBe(200);
     emulator.endSession(identityNonce);
-    expect((await identity()).status).toBe(401);
+    const response = await getIdentity(emulator, token);
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ err: 'invalid token: ERR_NO_SESSION' });
+    expect((await getIdentity(emulator, other.token)).status).toBe(200);
+  });
+
+  it('tells what get-identity would answer for a new session of a person', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const expected = emulator.identityOf('Ada@Example.com');
+    expect(expected).toEqual({
+      id: expect.stringMatching(RANDOM_UUID),
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      groups: [{ id: expect.stringMatching(RANDOM_UUID), name: 'platform', email: '' }],
+      idp: { id: expect.stringMatching(RANDOM_UUID), type: 'emulator' },
+      user_uuid: expect.stringMatching(RANDOM_UUID),
+      iat: expect.any(Number),
+      geo: { country: 'NL' },
+      amr: ['pwd'],
+    });
+    expect(expected.iat).toBeGreaterThanOrEqual(before);
+    expect(expected.id).not.toBe(expected.user_uuid);
+    const { token, sub } = await emulator.signIn('ada@example.com');
+    expect(sub).toBe(expected.user_uuid);
+    const answered = await (await getIdentity(emulator, token)).json();
+    expect(answered).toEqual({ ...expected, iat: answered.iat });
+    // A stranger's ids are kept from the first question on.
+    const stranger = emulator.identityOf('new@example.org');
+    expect((await emulator.signIn('new@example.org')).sub).toBe(stranger.user_uuid);
   });
 
   it('closes idempotently', async () => {
@@ -143,6 +187,75 @@ describe('startAccessEmulator', () => {
 });
 
 describe('startAccessEmulator options', () => {
+  it('takes user and group ids from catalog annotations', async () => {
+    const emulator = await startAccessEmulator({ audience: 'aud', catalog: [examples] });
+    try {
+      const { token, sub } = await emulator.signIn('grace@example.com');
+      expect(sub).toBe('dc2bb559-919c-40eb-ae1d-4bc1dcbdde0d');
+      expect(decodeJwt(token).sub).toBe(sub);
+      expect(await (await getIdentity(emulator, token)).json()).toMatchObject({
+        user_uuid: 'dc2bb559-919c-40eb-ae1d-4bc1dcbdde0d',
+        groups: [
+          { id: '8c18650f-db31-4b22-b0b2-34a441fe843d', name: 'engineering', email: 'engineering@example.com' },
+          { id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e', name: 'security', email: '' },
+        ],
+      });
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('gives groups random ids, never their names, one per name whatever its case', async () => {
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      users: [
+        { email: 'ada@example.com', groups: ['platform', 'Security'] },
+        { email: 'bob@example.com', groups: ['security'] },
+      ],
+    });
+    try {
+      const [platform, security] = emulator.identityOf('ada@example.com').groups;
+      expect(platform).toEqual({ id: expect.stringMatching(RANDOM_UUID), name: 'platform', email: '' });
+      expect(security).toEqual({ id: expect.stringMatching(RANDOM_UUID), name: 'Security', email: '' });
+      expect(security.id).not.toBe(platform.id);
+      expect(emulator.identityOf('bob@example.com').groups).toEqual([{ id: security.id, name: 'security', email: '' }]);
+    } finally {
+      await emulator.close();
+    }
+  });
+
+  it('takes users with an Access id and groups with their own ids, even named like another id', async () => {
+    const platformId = 'bb75c13a-6268-4379-9716-e58cf3133342';
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      catalog: [examples],
+      users: [
+        {
+          email: 'mallory@example.com',
+          id: 'mallory-access-id',
+          groups: [{ name: platformId }, { id: 'not-platform', name: 'platform', email: 'm@example.com' }, 'security'],
+        },
+      ],
+    });
+    try {
+      const { token, sub } = await emulator.signIn('mallory@example.com');
+      expect(sub).toBe('mallory-access-id');
+      const identity = await (await getIdentity(emulator, token)).json();
+      expect(identity).toMatchObject({
+        user_uuid: 'mallory-access-id',
+        groups: [
+          { id: expect.stringMatching(RANDOM_UUID), name: platformId, email: '' },
+          { id: 'not-platform', name: 'platform', email: 'm@example.com' },
+          { id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e', name: 'security', email: '' },
+        ],
+      });
+      expect(identity.groups[0].id).not.toBe(platformId);
+      expect(emulator.identityOf('ada@example.com').groups).toEqual([{ id: platformId, name: 'platform', email: '' }]);
+    } finally {
+      await emulator.close();
+    }
+  });
+
   it('rotates keys on an interval when asked', async () => {
     const emulator = await startAccessEmulator({ audience: 'aud', keyRotationIntervalSeconds: 1 });
     try {

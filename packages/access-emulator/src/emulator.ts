@@ -4,11 +4,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { People } from './catalog';
 import { EndpointControls } from './controls';
 import { AccessEdge } from './edge';
-import { userUuid } from './identity';
+import { accessIdentity } from './identity';
 import { KeyRing } from './keys';
 import { attachAccessRoutes } from './server';
 import { Sessions } from './sessions';
-import { AppTokens } from './tokens';
+import { AppTokens, nowSeconds } from './tokens';
 import type { AccessEmulator, AccessEmulatorOptions } from './types';
 import { createUpstream } from './upstream';
 
@@ -102,7 +102,7 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
   });
   const controls = new EndpointControls();
   const upstream = createUpstream(options.upstream, options.routes ?? {}, log);
-  attachAccessRoutes(server, { edge, keys, people, controls, upstream, country, log });
+  attachAccessRoutes(server, { edge, keys, people, controls, upstream, country, url, log });
 
   const rotateKeys = async () => {
     await keys.rotate();
@@ -136,14 +136,18 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
     audience: [...audience],
     async signIn(email) {
       const { session, token } = await edge.signIn(email);
-      return { token, identityNonce: session.identityNonce, sub: userUuid(session.person.email) };
+      return { token, identityNonce: session.identityNonce, sub: session.person.userId };
     },
+    identityOf: email => accessIdentity(people.identify(email), nowSeconds(), country),
     mintToken: (claims, mintOptions) => tokens.mint(claims, mintOptions),
     mintServiceToken: (clientId, claims, mintOptions) =>
       edge.serviceToken(clientId, claims, mintOptions),
     rotateKeys,
     keys: () => keys.publicKeys(),
     setEndpointMode: (endpoint, mode) => controls.setMode(endpoint, mode),
+    answerIdentityAs: email => {
+      controls.identityAs = email;
+    },
     requestCount: endpoint => controls.count(endpoint),
     resetCounts: () => controls.resetCounts(),
     endSession: identityNonce => edge.endSession(identityNonce),

@@ -1,48 +1,30 @@
-import { stableUuid } from './ids';
-import type { AccessGroup } from './catalog';
+import type { Person } from './catalog';
 import type { Session } from './sessions';
+import type { AccessEmulatorIdentity } from './types';
 
-const EMULATOR_IDP_ID = stableUuid('idp', 'access-emulator');
-
-/** Access's user id for an email: the token's `sub` and get-identity's `user_uuid`. */
-export function userUuid(email: string): string {
-  return stableUuid('user', email.toLowerCase());
-}
+/** The emulator's one identity provider, as Access names an IdP by its own UUID. */
+const EMULATOR_IDP_ID = 'daa10a4d-fab9-43aa-8c46-b6794b7ce8da';
 
 /** The claims Access adds to an app token for a signed-in person. */
 export function sessionClaims(session: Session, country: string): Record<string, unknown> {
   return {
     email: session.person.email,
-    sub: userUuid(session.person.email),
+    sub: session.person.userId,
     identity_nonce: session.identityNonce,
     country,
   };
 }
 
-/** What get-identity answers: the identity captured when the session started. */
-export interface AccessIdentity {
-  id: string;
-  name: string;
-  email: string;
-  groups: AccessGroup[];
-  idp: { id: string; type: 'emulator' };
-  user_uuid: string;
-  iat: number;
-  geo: { country: string };
-  amr: string[];
-}
-
-export function sessionIdentity(session: Session, country: string): AccessIdentity {
-  const { person } = session;
+/** What get-identity answers for a person whose session started at `iat`. */
+export function accessIdentity(person: Person, iat: number, country: string): AccessEmulatorIdentity {
   return {
-    // At Cloudflare `id` is the identity provider's user id, distinct from `user_uuid`.
-    id: stableUuid('idp-user', person.email.toLowerCase()),
+    id: person.idpUserId,
     name: person.name,
     email: person.email,
     groups: person.groups,
     idp: { id: EMULATOR_IDP_ID, type: 'emulator' },
-    user_uuid: userUuid(person.email),
-    iat: session.startedAt,
+    user_uuid: person.userId,
+    iat,
     geo: { country },
     amr: ['pwd'],
   };

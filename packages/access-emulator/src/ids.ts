@@ -1,12 +1,25 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
-/** A UUID derived from a value, so the same email or group always gets the same id across restarts. */
-export function stableUuid(namespace: string, value: string): string {
-  const hex = createHash('sha256').update(`${namespace}:${value}`).digest('hex');
-  // Set the version (5, name-based) and variant bits so the result parses as a real UUID.
-  const version = `5${hex.slice(13, 16)}`;
-  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16) + hex.slice(17, 20);
-  return [hex.slice(0, 8), hex.slice(8, 12), version, variant, hex.slice(20, 32)].join('-');
+/** Opaque ids per lower-cased key, random on first use, as Access keeps one id per person or group. */
+export class OpaqueIds {
+  private readonly byKey = new Map<string, string>();
+
+  /** `fixed` ids (from catalog annotations or options) are used as given instead of random ones. */
+  constructor(fixed: Iterable<[string, string]> = []) {
+    for (const [key, id] of fixed) {
+      this.byKey.set(key.toLowerCase(), id);
+    }
+  }
+
+  of(key: string): string {
+    const lowerKey = key.toLowerCase();
+    let id = this.byKey.get(lowerKey);
+    if (id === undefined) {
+      id = randomUUID();
+      this.byKey.set(lowerKey, id);
+    }
+    return id;
+  }
 }
 
 /** A random 16-character id shaped like the identity_nonce values Access issues. */

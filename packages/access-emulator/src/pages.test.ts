@@ -9,7 +9,15 @@ describe('pages', () => {
 
   it('renders a sign-in form per person and escapes their details', () => {
     const html = loginPage({
-      people: [{ email: 'o"brien@example.com', name: '<b>O</b>', groups: [{ id: '1', name: 'a&b', email: '' }] }],
+      people: [
+        {
+          email: 'o"brien@example.com',
+          name: '<b>O</b>',
+          groups: [{ id: '1', name: 'a&b', email: '' }],
+          userId: 'u',
+          idpUserId: 'i',
+        },
+      ],
       redirectUrl: '/x?"y"',
     });
     expect(html).toContain('data-email="o&quot;brien@example.com"');

@@ -5,6 +5,7 @@ import { authorizationCookieOf, signInWithForm, sleep, verifyWithCerts } from '.
 import type { AccessEmulator } from './types';
 
 const examples = resolve(__dirname, '../../../examples');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface Echo {
   method: string;
@@ -26,6 +27,7 @@ describe('the Access routes and the guard, without an upstream', () => {
   beforeEach(() => {
     emulator.setEndpointMode('certs', 'ok');
     emulator.setEndpointMode('identity', 'ok');
+    emulator.answerIdentityAs(undefined);
     emulator.resetCounts();
   });
 
@@ -145,7 +147,8 @@ describe('the Access routes and the guard, without an upstream', () => {
         country: 'GB',
       });
       expect(payload.identity_nonce).toMatch(/^[\w-]{16}$/);
-      expect(payload.sub).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // The catalog User's cloudflare.com/access-user-id annotation.
+      expect(payload.sub).toBe('dc2bb559-919c-40eb-ae1d-4bc1dcbdde0d');
       expect(cookie).toBe(`CF_Authorization=${token}`);
     });
 
@@ -181,11 +184,14 @@ describe('the Access routes and the guard, without an upstream', () => {
         geo: { country: 'GB' },
         amr: ['pwd'],
       });
+      // The catalog Groups' cloudflare.com/access-group-id annotations.
       expect(identity.groups).toEqual([
-        { id: expect.any(String), name: 'engineering', email: 'engineering@example.com' },
-        { id: expect.any(String), name: 'security', email: '' },
+        { id: '8c18650f-db31-4b22-b0b2-34a441fe843d', name: 'engineering', email: 'engineering@example.com' },
+        { id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e', name: 'security', email: '' },
       ]);
-      expect(identity.id).toEqual(expect.any(String));
+      expect(identity.id).toMatch(UUID);
+      expect(identity.id).not.toBe(identity.user_uuid);
+      expect(identity).toEqual({ ...emulator.identityOf('grace@example.com'), iat: identity.iat });
       expect(identity.iat).toBeLessThanOrEqual(claims.iat ?? 0);
       expect(emulator.requestCount('identity')).toBe(1);
     });
@@ -237,7 +243,9 @@ describe('the Access routes and the guard, without an upstream', () => {
       expect(response.headers.getSetCookie()[0]).toMatch(/^CF_Authorization=;.*Max-Age=0/);
       expect(emulator.requestCount('logout')).toBe(1);
 
-      expect((await identityWith(cookie)).status).toBe(401);
+      const identity = await identityWith(cookie);
+      expect(identity.status).toBe(401);
+      expect(await identity.json()).toEqual({ err: 'invalid token: ERR_NO_SESSION' });
       const app = await fetch(`${emulator.url}/`, { redirect: 'manual', headers: { cookie } });
       expect(app.status).toBe(302);
     });
@@ -278,6 +286,68 @@ describe('the Access routes and the guard, without an upstream', () => {
       expect(emulator.requestCount('identity')).toBe(1);
       emulator.setEndpointMode('certs', 'ok');
       expect((await fetch(emulator.certsUrl)).status).toBe(200);
+    });
+
+    it('answers 200 with an err body and no identity in error-body mode', async () => {
+      emulator.setEndpointMode('identity', 'error-body');
+      const cookie = await signedInCookie('ada@example.com');
+      const response = await identityWith(cookie);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(await response.json()).toEqual({ err: expect.any(String) });
+      expect(emulator.requestCount('identity')).toBe(1);
+    });
+
+    it('answers a live session as an ended one in ended mode', async () => {
+      const { token, identityNonce } = await emulator.signIn('ada@example.com');
+      emulator.setEndpointMode('identity', 'ended');
+      const response = await identityWith(`CF_Authorization=${token}`);
+      expect(response.status).toBe(401);
+      const body = await response.json();
+      emulator.setEndpointMode('identity', 'ok');
+      expect((await identityWith(`CF_Authorization=${token}`)).status).toBe(200);
+      emulator.endSession(identityNonce);
+      const ended = await identityWith(`CF_Authorization=${token}`);
+      expect(ended.status).toBe(401);
+      expect(await ended.json()).toEqual(body);
+    });
+
+    it('redirects to the login page in login-redirect mode', async () => {
+      emulator.setEndpointMode('identity', 'login-redirect');
+      const cookie = await signedInCookie('ada@example.com');
+      const response = await fetch(`${emulator.url}/cdn-cgi/access/get-identity`, {
+        redirect: 'manual',
+        headers: { cookie },
+      });
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toBe(
+        `${emulator.url}/cdn-cgi/access/login?redirect_url=%2Fcdn-cgi%2Faccess%2Fget-identity`,
+      );
+      expect(await response.text()).toBe('');
+      const followed = await fetch(`${emulator.url}/cdn-cgi/access/get-identity`, { headers: { cookie } });
+      expect(followed.status).toBe(200);
+      expect(await followed.text()).toContain('Cloudflare Access (local emulator)');
+    });
+
+    it("answers with another person's identity while answerIdentityAs is set", async () => {
+      const { token, sub } = await emulator.signIn('ada@example.com');
+      emulator.answerIdentityAs('grace@example.com');
+      const response = await identityWith(`CF_Authorization=${token}`);
+      expect(response.status).toBe(200);
+      const identity = await response.json();
+      expect(identity).toEqual({ ...emulator.identityOf('grace@example.com'), iat: identity.iat });
+      expect(identity).toMatchObject({ email: 'grace@example.com', name: 'Grace Hopper' });
+      expect(identity.user_uuid).not.toBe(sub);
+      expect(identity.iat).toBeLessThanOrEqual(decodeJwt(token).iat ?? 0);
+
+      const unknown = await emulator.mintToken({ identity_nonce: 'no-such-session' });
+      expect((await identityWith(`CF_Authorization=${unknown}`)).status).toBe(401);
+
+      emulator.answerIdentityAs(undefined);
+      expect(await (await identityWith(`CF_Authorization=${token}`)).json()).toMatchObject({
+        email: 'ada@example.com',
+        user_uuid: sub,
+      });
     });
   });
 });

@@ -20,7 +20,7 @@ import {
   textReply,
 } from './http';
 import type { Reply } from './http';
-import { sessionIdentity } from './identity';
+import { accessIdentity } from './identity';
 import type { KeyRing } from './keys';
 import { loginPage, signedOutPage } from './pages';
 import type { Session } from './sessions';
@@ -34,6 +34,8 @@ export interface AccessServerParts {
   controls: EndpointControls;
   upstream: Upstream;
   country: string;
+  /** The emulator's own URL, where its login page is. */
+  url: string;
   log: (line: string) => void;
 }
 
@@ -52,6 +54,16 @@ function splitUrl(url: string | undefined): { path: string; query: URLSearchPara
   return { path, query: new URLSearchParams(query ?? '') };
 }
 
+/** The login page, to come back to `path` after sign-in. */
+function loginLocation(path: string | undefined): string {
+  return `${LOGIN_PATH}?redirect_url=${encodeURIComponent(path ?? '/')}`;
+}
+
+/** What get-identity answers for a token that proves no live session: ended, revoked or invalid. */
+function noSessionReply(reason: string): Reply {
+  return jsonReply(401, { err: `invalid token: ${reason}` });
+}
+
 function sessionCookie(session: Session, token: string): string {
   return authorizationCookie(token, session.expiresAt - nowSeconds());
 }
@@ -61,7 +73,7 @@ type Verdict = { allowed: false; reply: Reply } | { allowed: true; setCookie?: s
 
 /** Serves the Access routes under /cdn-cgi/access and guards everything else. */
 export function attachAccessRoutes(server: Server, parts: AccessServerParts): void {
-  const { edge, keys, people, controls, upstream, country, log } = parts;
+  const { edge, keys, people, controls, upstream, country, url, log } = parts;
 
   function certs(): Reply | undefined {
     controls.record('certs');
@@ -84,6 +96,15 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
     if (mode === 'error') {
       return jsonReply(500, { err: 'emulated get-identity failure' });
     }
+    if (mode === 'error-body') {
+      return jsonReply(200, { err: 'emulated get-identity error: no identity for this session' });
+    }
+    if (mode === 'ended') {
+      return noSessionReply('ERR_NO_SESSION');
+    }
+    if (mode === 'login-redirect') {
+      return redirectReply(`${url}${loginLocation(req.url)}`);
+    }
     const token =
       readCookie(req.headers.cookie, AUTHORIZATION_COOKIE) ??
       [req.headers['cf-access-jwt-assertion']].flat()[0];
@@ -92,9 +113,11 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
     }
     const lookup = await edge.sessionOf(token, { audience: false, allowExpired: false });
     if (!lookup.ok) {
-      return jsonReply(401, { err: `invalid token: ${lookup.reason}` });
+      return noSessionReply(lookup.reason);
     }
-    return jsonReply(200, sessionIdentity(lookup.session, country), { 'cache-control': 'no-store' });
+    const { session } = lookup;
+    const person = controls.identityAs === undefined ? session.person : people.identify(controls.identityAs);
+    return jsonReply(200, accessIdentity(person, session.startedAt, country), { 'cache-control': 'no-store' });
   }
 
   async function login(req: IncomingMessage): Promise<Reply> {
@@ -145,8 +168,7 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
       return { allowed: false, reply };
     }
     if (admission.kind === 'sign-in') {
-      const location = `${LOGIN_PATH}?redirect_url=${encodeURIComponent(req.url ?? '/')}`;
-      return { allowed: false, reply: redirectReply(location) };
+      return { allowed: false, reply: redirectReply(loginLocation(req.url)) };
     }
     injectAccessHeaders(req.headers, admission);
     const refreshed = admission.kind === 'user' && admission.refreshed;

@@ -1,10 +1,22 @@
 import type { CryptoKey } from 'jose';
 
+/** A group membership given directly; `name` alone is the same as giving the name as a string. */
+export interface AccessEmulatorGroup {
+  /** Default: the catalog Group's `cloudflare.com/access-group-id` annotation, else a random UUID per name. */
+  id?: string;
+  name: string;
+  /** Default: the catalog Group's `spec.profile.email`, else ''. */
+  email?: string;
+}
+
 /** A person who can sign in, in addition to those read from the catalog. */
 export interface AccessEmulatorUser {
   email: string;
   name?: string;
-  groups?: string[];
+  /** The Access user id (`sub`, `user_uuid`). Default: a random UUID, kept per email. */
+  id?: string;
+  /** Group names, or groups with their own id and email. */
+  groups?: (string | AccessEmulatorGroup)[];
 }
 
 /** A service token pair, as created under Access > Service Auth. */
@@ -51,7 +63,22 @@ export interface AccessEmulatorOptions {
 }
 
 /** 'error' = 500 response; 'timeout' = accept the request and never answer (until close). */
-export type EndpointMode = 'ok' | 'error' | 'timeout';
+export type CertsMode = 'ok' | 'error' | 'timeout';
+
+/**
+ * As CertsMode, plus Access's other answers: 'error-body' = 200 with `{ err }` and no identity;
+ * 'ended' = 401 as for an ended or revoked session; 'login-redirect' = 302 to the login page.
+ */
+export type IdentityMode = CertsMode | 'error-body' | 'ended' | 'login-redirect';
+
+/** The modes each endpoint can be set to. */
+export interface EndpointModes {
+  certs: CertsMode;
+  identity: IdentityMode;
+}
+
+/** Any endpoint's mode, as before certs and get-identity had their own. */
+export type EndpointMode = EndpointModes[keyof EndpointModes];
 
 export interface MintOptions {
   /** Which key signs; 'unpublished' = a key never served in certs. Default 'current'. */
@@ -79,6 +106,29 @@ export interface AccessEmulatorPublicKey {
   jwk: AccessEmulatorJwk;
 }
 
+/** A group in an identity. */
+export interface AccessEmulatorIdentityGroup {
+  id: string;
+  name: string;
+  email: string;
+}
+
+/** What get-identity answers for an Access session. */
+export interface AccessEmulatorIdentity {
+  /** The identity provider's user id, distinct from `user_uuid`. */
+  id: string;
+  name: string;
+  email: string;
+  groups: AccessEmulatorIdentityGroup[];
+  idp: { id: string; type: 'emulator' };
+  /** The Access user id: the token's `sub`. */
+  user_uuid: string;
+  /** When the session started, epoch seconds. */
+  iat: number;
+  geo: { country: string };
+  amr: string[];
+}
+
 export interface AccessEmulatorSignIn {
   token: string;
   identityNonce: string;
@@ -97,6 +147,8 @@ export interface AccessEmulator {
   readonly audience: string[];
   /** Creates an Access session for the email (catalog identity if known) and returns its app token. */
   signIn(email: string): Promise<AccessEmulatorSignIn>;
+  /** What get-identity would answer for a new session of the email, so tests can read its ids. */
+  identityOf(email: string): AccessEmulatorIdentity;
   /**
    * Signs any claims as an Access app token. Defaults: iss=url, aud=audience, iat/nbf=now,
    * exp=now+tokenLifetime, type='app'; `claims` override or add (a claim set to undefined is
@@ -116,7 +168,12 @@ export interface AccessEmulator {
     previous?: AccessEmulatorPublicKey;
     unpublished: AccessEmulatorPublicKey;
   };
-  setEndpointMode(endpoint: 'certs' | 'identity', mode: EndpointMode): void;
+  setEndpointMode<E extends keyof EndpointModes>(endpoint: E, mode: EndpointModes[E]): void;
+  /**
+   * While set, get-identity answers any live session's valid token (in mode 'ok') with this
+   * person's identity instead of the session's own; undefined restores normal answers.
+   */
+  answerIdentityAs(email: string | undefined): void;
   /** Requests served so far, per endpoint (counts every request, including failed/timeout ones). */
   requestCount(endpoint: CountedEndpoint): number;
   resetCounts(): void;
