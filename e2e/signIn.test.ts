@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { LOCAL_URL } from '../scripts/localStack';
-import { waitForCatalogUser } from './support/access';
+import {
+  replayToBackend,
+  replayUntilRefused,
+  waitForCatalogUser,
+} from './support/access';
 import { launchBrowser, newPage, saveScreenshot } from './support/browser';
 import { REPO_ROOT } from './support/paths';
 import { startLocalStack, type LocalStack } from './support/stack';
@@ -58,6 +62,11 @@ describe('signing in and out through Cloudflare Access', () => {
     await page.goto(`${LOCAL_URL}/whoami`);
     await page.locator('button[data-email="grace@example.com"]').click();
     await page.getByText('Grace Hopper', { exact: true }).waitFor();
+    const accessToken = (await page.context().cookies()).find(
+      cookie => cookie.name === 'CF_Authorization',
+    )?.value;
+    assert.ok(accessToken, 'the emulator set a CF_Authorization cookie');
+    assert.equal((await replayToBackend(accessToken)).status, 200);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${LOCAL_URL}/cdn-cgi/access/logout`);
@@ -70,6 +79,11 @@ describe('signing in and out through Cloudflare Access', () => {
       page.url(),
       /\/cdn-cgi\/access\/login\?redirect_url=%2Fwhoami$/,
     );
+
+    // And the backend refuses the old token replayed straight to it, once it rechecks the session.
+    const refused = await replayUntilRefused(accessToken);
+    assert.equal(refused.status, 401);
+    assert.equal(refused.reason, 'session_ended');
   });
 
   test('someone Access lets in but the catalog does not know sees why', async () => {

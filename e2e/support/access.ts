@@ -1,4 +1,4 @@
-import { LOCAL_URL } from '../../scripts/localStack';
+import { LOCAL_STACK, LOCAL_URL } from '../../scripts/localStack';
 
 /** The service token app-config.yaml accepts (subject ci-bot@example.com) and `npm start` passes to the emulator. */
 export const SERVICE_TOKEN = {
@@ -36,6 +36,34 @@ export async function waitForCatalogUser(email: string): Promise<void> {
     // 403 until the catalog has processed examples/org.yaml.
     if (response.status !== 403) {
       throw new Error(`Refresh for ${email} answered ${response.status}`);
+    }
+    await new Promise(resolve => setTimeout(resolve, 500));
+  }
+}
+
+/** Sends an Access token straight to the backend, past the emulator, as someone replaying a copied token would. */
+export async function replayToBackend(
+  token: string,
+): Promise<{ status: number; reason?: string }> {
+  const backend = new URL(LOCAL_STACK.backend.readyUrl).origin;
+  const response = await fetch(`${backend}/api/auth/cfaccess/refresh`, {
+    headers: { 'cf-access-jwt-assertion': token },
+  });
+  const body = (await response.json().catch(() => ({}))) as {
+    error?: { reason?: string };
+  };
+  return { status: response.status, reason: body.error?.reason };
+}
+
+/** Replays a token until the backend refuses it, for at most 15 seconds (app-config.yaml's sessionCheckInterval is 2s). */
+export async function replayUntilRefused(
+  token: string,
+): Promise<{ status: number; reason?: string }> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const answer = await replayToBackend(token);
+    if (answer.status !== 200 || Date.now() > deadline) {
+      return answer;
     }
     await new Promise(resolve => setTimeout(resolve, 500));
   }

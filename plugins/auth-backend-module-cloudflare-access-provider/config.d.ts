@@ -51,6 +51,27 @@ export interface Config {
          */
         identityTimeout?: HumanDuration | string;
         /**
+         * How long get-identity's answer for an Access session is trusted
+         * before the session is checked with Access again: an Access session
+         * that was signed out or revoked is refused within this time.
+         * Defaults to 60 seconds; between 1 second and 1 day.
+         * @visibility backend
+         */
+        sessionCheckInterval?: HumanDuration | string;
+        /**
+         * The catalog Groups that Access groups stand for, by Access group id
+         * (or the group email, which Google-style identity providers use as
+         * the id), never by display name. `ownershipFromAccessGroups` grants
+         * the mapped Groups that exist in the catalog.
+         * @visibility backend
+         */
+        accessGroups?: Array<{
+          /** The Access group id, or the group email, as get-identity reports it. */
+          id: string;
+          /** The catalog Group it stands for, e.g. `group:default/platform`. */
+          entityRef: string;
+        }>;
+        /**
          * How long a resolved sign-in is reused for the same Access session,
          * and a User the catalog found is reused for new sessions of the same
          * person, so page loads and new sessions skip the catalog; also the
@@ -87,10 +108,16 @@ export interface Config {
             resolver: string;
             /** Only these email domains may sign in. */
             allowedDomains?: string[];
-            /** Only members of at least one of these Access groups (name or id) may sign in. */
+            /** Only members of at least one of these Access groups (group id or group email) may sign in. */
             allowedGroups?: string[];
-            /** Adds the catalog Groups named like the person's Access groups to their ownership. */
+            /** Adds the catalog Groups that `accessGroups` maps the person's Access groups to. */
             ownershipFromAccessGroups?: boolean;
+            /**
+             * Also matches Access groups by display name, in `allowedGroups`
+             * and as `group:default/<name>` for ownership. Dangerous: where
+             * people can create groups, anyone can name one like a team.
+             */
+            dangerouslyMatchAccessGroupsByName?: boolean;
             /** Signs in people who have no User entity in the catalog. */
             dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
           }>;

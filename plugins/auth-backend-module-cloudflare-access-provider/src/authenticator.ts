@@ -1,3 +1,4 @@
+/** The proxy authenticator: finds the Access token, verifies it and attaches the identity behind it. */
 import {
   AuditorService,
   CacheService,
@@ -9,20 +10,23 @@ import {
 } from '@backstage/plugin-auth-node';
 import { Request } from 'express';
 import { decodeJwt } from 'jose';
-import { createSignInAudit } from './audit';
+import { createSignInAudit, printable } from './audit';
 import { CloudflareAccessConfig, readCloudflareAccessConfig } from './config';
 import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessUnavailableError,
+  refuse,
 } from './errors';
-import { AccessIdentityClient } from './identity';
+import { AccessIdentityClient } from './identityClient';
+import { SessionKeys } from './sessionCache';
 import {
+  CloudflareAccessGroup,
   CloudflareAccessIdentityProfile,
   CloudflareAccessProviderInfo,
   CloudflareAccessResult,
   CloudflareAccessServiceToken,
 } from './types';
-import { AccessTokenVerifier, refuse } from './verifier';
+import { AccessTokenVerifier } from './verifier';
 
 /** What `initialize` builds once from config and every request reuses. */
 export type CloudflareAccessContext = {
@@ -46,10 +50,11 @@ function describeClaimed(token: string | undefined): string {
   }
   try {
     const { email, common_name, sub, iss, aud } = decodeJwt(token);
+    const claimed = (value: unknown) => printable(String(value), 80);
     const subject = email || common_name || sub || 'unknown subject';
-    return `${subject} (issuer ${iss ?? 'none'}, audience ${[aud ?? 'none']
-      .flat()
-      .join(', ')})`;
+    return `${claimed(subject)} (issuer ${claimed(
+      iss ?? 'none',
+    )}, audience ${claimed([aud ?? 'none'].flat().join(', '))})`;
   } catch {
     return 'an undecodable token';
   }
@@ -65,6 +70,18 @@ function serviceTokenIdentity(
     email: serviceToken.subject.includes('@') ? serviceToken.subject : '',
     groups: [],
   };
+}
+
+/** The Groups `accessGroups` maps the person's Access groups to, by group id or group email. */
+function mappedGroupRefs(
+  groups: CloudflareAccessGroup[],
+  accessGroups: Map<string, string[]>,
+): string[] {
+  const refs = groups.flatMap(group => [
+    ...(accessGroups.get(group.id.toLowerCase()) ?? []),
+    ...((group.email && accessGroups.get(group.email.toLowerCase())) || []),
+  ]);
+  return [...new Set(refs)];
 }
 
 async function authenticateRequest(
@@ -96,6 +113,10 @@ async function authenticateRequest(
     expiresInSeconds,
     token,
     ...(degraded && { degraded }),
+    accessGroupEntityRefs: mappedGroupRefs(
+      identity.groups,
+      config.accessGroups,
+    ),
   };
 }
 
@@ -115,7 +136,11 @@ function toProviderInfo({
  * @public
  */
 export function createCloudflareAccessAuthenticator(options?: {
-  /** Shares identities across requests and replicas; without it every refresh asks Access. */
+  /**
+   * Shares identities across requests and replicas; without it every
+   * refresh asks Access. Pass `createCloudflareAccessSessionCache(...)` for a
+   * bounded in-process store and survival of a shared store's outage.
+   */
   cache?: CacheService;
   logger?: LoggerService;
   /** Records refusals; without it they go to the logger. */
@@ -150,7 +175,9 @@ export function createCloudflareAccessAuthenticator(options?: {
         identities: new AccessIdentityClient({
           identityUrl: accessConfig.identityUrl,
           timeoutMs: accessConfig.identityTimeoutMs,
+          checkIntervalMs: accessConfig.sessionCheckIntervalMs,
           cache: options?.cache,
+          keys: new SessionKeys(accessConfig),
           logger: options?.logger,
         }),
       };
@@ -165,7 +192,7 @@ export function createCloudflareAccessAuthenticator(options?: {
           error instanceof CloudflareAccessUnavailableError
         ) {
           await audit({
-            subject: describeClaimed(findToken(req, ctx.config)),
+            subject: () => describeClaimed(findToken(req, ctx.config)),
             reason: error.reason,
             error,
           });

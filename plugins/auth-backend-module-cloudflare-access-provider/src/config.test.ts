@@ -17,8 +17,28 @@ describe('readCloudflareAccessConfig', () => {
       clockToleranceSeconds: 30,
       serviceTokens: [],
       identityTimeoutMs: 5000,
+      sessionCheckIntervalMs: 60_000,
+      accessGroups: new Map(),
       signInCacheSeconds: 60,
     });
+  });
+
+  it('maps Access group ids and emails to Group refs, case-insensitively', () => {
+    const config = read({
+      teamName: 'acme',
+      audience: 'tag',
+      accessGroups: [
+        { id: 'A1B2', entityRef: 'platform' },
+        { id: 'Staff@Acme.com', entityRef: 'group:people/staff' },
+        { id: 'a1b2', entityRef: 'group:default/ops' },
+      ],
+    });
+    expect(config.accessGroups).toEqual(
+      new Map([
+        ['a1b2', ['group:default/platform', 'group:default/ops']],
+        ['staff@acme.com', ['group:people/staff']],
+      ]),
+    );
   });
 
   it('lets teamDomain override teamName and takes a list of audiences', () => {
@@ -78,6 +98,12 @@ describe('readCloudflareAccessConfig', () => {
     [{ teamName: 'acme', audience: 'tag', identityTimeout: '0s' }, /identityTimeout must be between 0.1 and 60 seconds/],
     [{ teamName: 'acme', audience: 'tag', signInCacheDuration: '1h' }, /signInCacheDuration must be between 0 and 900 seconds/],
     [{ teamName: 'acme', audience: 'tag', signInCacheDuration: 30 }, /signInCacheDuration is not a duration/],
+    [{ teamName: 'acme', audience: 'tag', sessionCheckInterval: '0s' }, /sessionCheckInterval must be between 1 and 86400 seconds/],
+    [{ teamName: 'acme', audience: 'tag', accessGroups: [{ id: ' ', entityRef: 'x' }] }, /accessGroups\[0\]\.id is empty/],
+    [
+      { teamName: 'acme', audience: 'tag', accessGroups: [{ id: 'g', entityRef: 'user:default/ada' }] },
+      /accessGroups\[0\]\.entityRef is not a Group entity ref/,
+    ],
     [
       { teamName: 'acme', audience: 'tag', serviceTokens: [{ token: 't', subject: 's', audience: 'other' }] },
       /serviceTokens\[0\]\.audience names a tag/,

@@ -1,6 +1,17 @@
+/** The provider config (`auth.providers.cfaccess`), read and checked once at start-up. */
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 import { CloudflareAccessServiceToken } from './types';
+
+/** The header Access puts the application token in. */
+export const ACCESS_JWT_HEADER = 'cf-access-jwt-assertion';
+/** The cookie Access sets in browsers, and the one get-identity reads the session from. */
+export const ACCESS_COOKIE = 'CF_Authorization';
+/** Where a team domain publishes its signing keys. */
+export const ACCESS_CERTS_PATH = '/cdn-cgi/access/certs';
+/** Where a team domain serves the identity behind a session. */
+export const ACCESS_GET_IDENTITY_PATH = '/cdn-cgi/access/get-identity';
 
 /** The provider's config, read and checked once at start-up. */
 export type CloudflareAccessConfig = {
@@ -18,8 +29,14 @@ export type CloudflareAccessConfig = {
   serviceTokens: CloudflareAccessServiceToken[];
   /** How long a get-identity call may take before the token's own claims are used. */
   identityTimeoutMs: number;
+  /** How long get-identity's answer is trusted before the session is checked again. */
+  sessionCheckIntervalMs: number;
+  /** Backstage Group refs by Access group id or group email (lower case), from `accessGroups`. */
+  accessGroups: Map<string, string[]>;
   /** How long a resolved sign-in is reused for the same Access session; 0 disables. */
   signInCacheSeconds: number;
+  /** Tells apart two deployments of one Access application that share a cache store. */
+  cacheNamespace?: string;
 };
 
 const PREFIX = 'auth.providers.cfaccess';
@@ -135,6 +152,42 @@ function readServiceTokens(
   });
 }
 
+function readAccessGroups(config: Config): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  const entries = config.getOptionalConfigArray('accessGroups') ?? [];
+  entries.forEach((entry, index) => {
+    const key = `accessGroups[${index}]`;
+    const id = entry.getString('id').trim();
+    if (!id) {
+      throw configError(
+        `${key}.id`,
+        'is empty',
+        'Set it to the Access group id (Zero Trust dashboard, Access, Access Groups) or the identity provider group id or email that get-identity reports.',
+      );
+    }
+    let entityRef: string;
+    try {
+      const ref = parseEntityRef(entry.getString('entityRef'), {
+        defaultKind: 'group',
+        defaultNamespace: 'default',
+      });
+      if (ref.kind.toLowerCase() !== 'group') {
+        throw new Error('not a group');
+      }
+      entityRef = stringifyEntityRef(ref);
+    } catch {
+      throw configError(
+        `${key}.entityRef`,
+        'is not a Group entity ref',
+        'Write the catalog Group the Access group stands for, e.g. group:default/platform.',
+      );
+    }
+    const refs = groups.get(id.toLowerCase()) ?? [];
+    groups.set(id.toLowerCase(), [...new Set([...refs, entityRef])]);
+  });
+  return groups;
+}
+
 /** Reads an optional duration key as seconds, within bounds an operator can rely on. */
 function readSeconds(
   config: Config,
@@ -166,21 +219,33 @@ function readSeconds(
   return seconds;
 }
 
+// Read once per config object: the authenticator and the sign-in resolvers both need it.
+const readConfigs = new WeakMap<Config, CloudflareAccessConfig>();
+
 /** Reads and checks the `auth.providers.cfaccess` config; throws naming the key at fault. */
 export function readCloudflareAccessConfig(
   config: Config,
 ): CloudflareAccessConfig {
+  let read = readConfigs.get(config);
+  if (!read) {
+    read = readConfig(config);
+    readConfigs.set(config, read);
+  }
+  return read;
+}
+
+function readConfig(config: Config): CloudflareAccessConfig {
   const teamDomain = readTeamDomain(config);
   const audiences = readAudiences(config);
   return {
     teamDomain,
-    certsUrl: `${teamDomain}/cdn-cgi/access/certs`,
-    identityUrl: `${teamDomain}/cdn-cgi/access/get-identity`,
+    certsUrl: `${teamDomain}${ACCESS_CERTS_PATH}`,
+    identityUrl: `${teamDomain}${ACCESS_GET_IDENTITY_PATH}`,
     audiences,
     jwtHeaderName:
-      config.getOptionalString('jwtHeaderName') ?? 'cf-access-jwt-assertion',
+      config.getOptionalString('jwtHeaderName') ?? ACCESS_JWT_HEADER,
     authorizationCookieName:
-      config.getOptionalString('authorizationCookieName') ?? 'CF_Authorization',
+      config.getOptionalString('authorizationCookieName') ?? ACCESS_COOKIE,
     clockToleranceSeconds: readSeconds(config, 'clockTolerance', {
       default: 30,
       max: 300,
@@ -194,10 +259,19 @@ export function readCloudflareAccessConfig(
         max: 60,
         fix: 'The default is 5s; past it, sign-in goes on with the token claims.',
       }) * 1000,
+    sessionCheckIntervalMs:
+      readSeconds(config, 'sessionCheckInterval', {
+        default: 60,
+        min: 1,
+        max: 24 * 60 * 60,
+        fix: 'The default is 60s: an Access session that ended is refused within that time.',
+      }) * 1000,
+    accessGroups: readAccessGroups(config),
     signInCacheSeconds: readSeconds(config, 'signInCacheDuration', {
       default: 60,
       max: 900,
       fix: 'The default is 60s; 0 resolves every refresh against the catalog.',
     }),
+    cacheNamespace: config.getOptionalString('cacheNamespace'),
   };
 }

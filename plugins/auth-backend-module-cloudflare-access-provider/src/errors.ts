@@ -1,8 +1,11 @@
+import { errors } from 'jose';
 import {
   AuthenticationError,
   NotAllowedError,
   ServiceUnavailableError,
 } from '@backstage/errors';
+
+/** Why requests are refused: reason codes, their messages and the errors that carry them. */
 
 /**
  * Why a request was refused; stable codes for logs, the audit trail and the
@@ -23,7 +26,53 @@ export type CloudflareAccessRefusalReason =
   | 'token_type'
   | 'subject'
   | 'service_token'
+  | 'session_ended'
   | 'keys_unavailable';
+
+/**
+ * Why a known identity may not sign in (a 403).
+ *
+ * @public
+ */
+export type CloudflareAccessNotAllowedReason =
+  | 'no_user'
+  | 'ambiguous'
+  | 'domain'
+  | 'group'
+  | 'groups_unavailable'
+  | 'no_email';
+
+const AUDIENCE_FIX =
+  'set auth.providers.cfaccess.audience to the AUD tag of this Access application';
+
+/** Operator-facing words for each refusal; no token values, so they are safe to return. */
+export const REFUSAL_MESSAGES: Record<CloudflareAccessRefusalReason, string> = {
+  missing:
+    'No Cloudflare Access token on the request; put Backstage behind Cloudflare Access, or check jwtHeaderName and authorizationCookieName',
+  malformed: 'The Cloudflare Access token is not a well-formed JWT',
+  algorithm:
+    'The Cloudflare Access token is not signed with RS256, the only algorithm Access uses',
+  signature:
+    'The Cloudflare Access token signature does not verify; the token was altered or not issued by this team domain',
+  unknown_key: `The Cloudflare Access token is signed with a key this team domain does not publish; check auth.providers.cfaccess.teamName (or teamDomain) names the team that issued it`,
+  issuer:
+    'The Cloudflare Access token was issued by another team domain; set auth.providers.cfaccess.teamName (or teamDomain) to the team domain of this Access application',
+  audience: `The Cloudflare Access token audience is not one of the configured audiences; ${AUDIENCE_FIX}`,
+  expired:
+    'The Cloudflare Access token has expired; sign in to Cloudflare Access again (if this repeats, check the server clock)',
+  not_yet_valid:
+    'The Cloudflare Access token is not valid yet; check the server clock, or raise auth.providers.cfaccess.clockTolerance',
+  token_type:
+    'The token is not a Cloudflare Access application token; send the application token Access puts on requests to this application',
+  subject:
+    'The Cloudflare Access token names neither a user nor a service token',
+  service_token:
+    'The Cloudflare Access service token is not allowed to sign in; add its Client ID to auth.providers.cfaccess.serviceTokens',
+  session_ended:
+    'The Cloudflare Access session behind this token has ended (signed out, expired or revoked); sign in to Cloudflare Access again',
+  keys_unavailable:
+    'The Cloudflare Access signing keys could not be fetched; check that the team domain is reachable from Backstage, then try again',
+};
 
 /**
  * A request whose Access token does not prove an identity: a 401.
@@ -52,10 +101,14 @@ export class CloudflareAccessAuthenticationError extends AuthenticationError {
  * @public
  */
 export class CloudflareAccessNotAllowedError extends NotAllowedError {
-  /** Why the identity may not sign in: `no_user`, `ambiguous`, `domain`, `group`, `groups_unavailable`, `no_email`. */
-  readonly reason: string;
+  /** Why the identity may not sign in. */
+  readonly reason: CloudflareAccessNotAllowedReason;
 
-  constructor(reason: string, message: string, cause?: Error) {
+  constructor(
+    reason: CloudflareAccessNotAllowedReason,
+    message: string,
+    cause?: Error,
+  ) {
     super(message, cause);
     this.reason = reason;
   }
@@ -70,6 +123,64 @@ export class CloudflareAccessNotAllowedError extends NotAllowedError {
 export class CloudflareAccessUnavailableError extends ServiceUnavailableError {
   /** Always `keys_unavailable`. */
   readonly reason = 'keys_unavailable' as const;
+}
+
+/** Throws the 401 (503 for unreachable keys) for a refusal reason, with the reason's fixed message. */
+export function refuse(
+  reason: CloudflareAccessRefusalReason,
+  cause?: unknown,
+): never {
+  if (reason === 'keys_unavailable') {
+    throw new CloudflareAccessUnavailableError(
+      REFUSAL_MESSAGES[reason],
+      sanitizedCause(cause),
+    );
+  }
+  throw new CloudflareAccessAuthenticationError(
+    reason,
+    REFUSAL_MESSAGES[reason],
+    sanitizedCause(cause),
+  );
+}
+
+/** The refusal reason a jose verification error stands for, by its class. */
+export function refusalReasonOf(error: unknown): CloudflareAccessRefusalReason {
+  if (error instanceof errors.JWTExpired) {
+    return 'expired';
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    switch (error.claim) {
+      case 'iss':
+        return 'issuer';
+      case 'aud':
+        return 'audience';
+      case 'nbf':
+        return 'not_yet_valid';
+      default:
+        return 'malformed';
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return 'algorithm';
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return 'signature';
+  }
+  if (
+    error instanceof errors.JWKSNoMatchingKey ||
+    error instanceof errors.JWKSMultipleMatchingKeys
+  ) {
+    return 'unknown_key';
+  }
+  if (
+    error instanceof errors.JWSInvalid ||
+    error instanceof errors.JWTInvalid ||
+    error instanceof errors.JOSENotSupported
+  ) {
+    return 'malformed';
+  }
+  // What is left is the key set failing to load: timeouts, bad responses, network errors.
+  return 'keys_unavailable';
 }
 
 /** Keeps an error's kind and text but drops its fields, which can hold token claims. */

@@ -1,3 +1,4 @@
+/** Explains whether this Backstage would accept an Access token, and why not. */
 import { Config } from '@backstage/config';
 import { decodeJwt, decodeProtectedHeader, JWTPayload } from 'jose';
 import { CloudflareAccessConfig, readCloudflareAccessConfig } from './config';
@@ -5,6 +6,8 @@ import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessUnavailableError,
 } from './errors';
+import { AccessIdentityClient } from './identityClient';
+import { SessionKeys } from './sessionCache';
 import { AccessTokenVerifier } from './verifier';
 
 /**
@@ -89,6 +92,12 @@ async function detailsFor(
       ];
     case 'token_type':
       return [`token type: ${String(claims.type)}`];
+    case 'session_ended':
+      return [
+        `${config.identityUrl} answered that the Access session (identity_nonce ${String(
+          claims.identity_nonce,
+        )}) has ended: signed out, expired or revoked`,
+      ];
     default:
       return [];
   }
@@ -132,7 +141,16 @@ export async function explainCloudflareAccessToken(options: {
     // Undecodable: the verifier says so below.
   }
   try {
-    const { serviceToken } = await new AccessTokenVerifier(config).check(token);
+    const checked = await new AccessTokenVerifier(config).check(token);
+    const { serviceToken } = checked;
+    const identity = serviceToken
+      ? undefined
+      : await new AccessIdentityClient({
+          identityUrl: config.identityUrl,
+          timeoutMs: config.identityTimeoutMs,
+          checkIntervalMs: config.sessionCheckIntervalMs,
+          keys: new SessionKeys(config),
+        }).getIdentity(token, checked.claims);
     return {
       accepted: true,
       summary: serviceToken
@@ -140,6 +158,17 @@ export async function explainCloudflareAccessToken(options: {
         : `Accepted: ${String(claims.email || claims.sub)} passes every token check; the sign-in resolvers then look them up in the catalog`,
       details: [
         `issuer ${claims.iss}, audience ${[claims.aud].flat().join(', ')}, expires ${iso(claims.exp)}`,
+        ...(identity
+          ? [
+              identity.degraded
+                ? `get-identity gave no usable identity (unreachable, or not this token's person): sign-in goes on degraded, with no groups`
+                : `get-identity: the session is live; groups ${
+                    identity.identity.groups
+                      .map(({ id, name }) => `${id} (${name})`)
+                      .join(', ') || 'none'
+                  }`,
+            ]
+          : []),
       ],
     };
   } catch (error) {

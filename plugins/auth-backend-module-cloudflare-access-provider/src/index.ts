@@ -6,6 +6,7 @@
 
 export { authModuleCloudflareAccessProvider as default } from './module';
 export { createCloudflareAccessAuthenticator } from './authenticator';
+export { createCloudflareAccessSessionCache } from './sessionCache';
 export {
   cloudflareAccessSignInResolvers,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
@@ -17,7 +18,10 @@ export {
   CloudflareAccessNotAllowedError,
   CloudflareAccessUnavailableError,
 } from './errors';
-export type { CloudflareAccessRefusalReason } from './errors';
+export type {
+  CloudflareAccessNotAllowedReason,
+  CloudflareAccessRefusalReason,
+} from './errors';
 export type {
   CloudflareAccessClaims,
   CloudflareAccessGroup,

@@ -218,10 +218,13 @@ describe('the cfaccess provider with custom header and cookie names', () => {
   });
 
   it('accepts a token for any of several audiences', async () => {
+    // A token of a live Access session, for the second of the configured audiences.
+    const { sub, identityNonce } = await emulator.signIn('linus@example.com');
     const token = await emulator.mintToken({
       aud: ['second-aud'],
       email: 'linus@example.com',
-      sub: 'linus-id',
+      sub,
+      identity_nonce: identityNonce,
     });
     const res = await request(backend.server)
       .get(REFRESH)

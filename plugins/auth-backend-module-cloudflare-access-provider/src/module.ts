@@ -1,3 +1,4 @@
+/** Wiring only: registers the `cfaccess` provider with the auth plugin. */
 import {
   coreServices,
   createBackendModule,
@@ -14,8 +15,8 @@ import { createSignInAudit } from './audit';
 import { createCloudflareAccessAuthenticator } from './authenticator';
 import { readCloudflareAccessConfig } from './config';
 import { cloudflareAccessSignInResolvers } from './resolvers';
-import { sessionStore } from './sessionStore';
-import { readCloudflareAccessSignInResolver } from './signIn';
+import { readCloudflareAccessSignInResolver } from './resolverChain';
+import { createCloudflareAccessSessionCache, SessionKeys } from './sessionCache';
 
 /** The catalog filter a user query stands for, as the auth plugin builds it. */
 function userFilter(query: AuthResolverCatalogUserQuery) {
@@ -66,7 +67,11 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         auditor,
         catalog,
       }) {
-        const sessions = sessionStore(cache, rootConfig);
+        const sessions = createCloudflareAccessSessionCache({
+          cache,
+          rootConfig,
+          logger,
+        });
         const authenticator = createCloudflareAccessAuthenticator({
           cache: sessions,
           logger,
@@ -83,10 +88,21 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
           );
           return items.map(entity => stringifyEntityRef(entity));
         };
+        const findExistingRefs = async (entityRefs: string[]) => {
+          const { items } = await catalog.getEntitiesByRefs(
+            { entityRefs, fields: ['kind', 'metadata.namespace', 'metadata.name'] },
+            { credentials: await auth.getOwnServiceCredentials() },
+          );
+          return items.flatMap(entity =>
+            entity ? [stringifyEntityRef(entity)] : [],
+          );
+        };
         providers.registerProvider({
           providerId: 'cfaccess',
-          factory: ctx =>
-            createProxyAuthProviderFactory({
+          factory: ctx => {
+            // Read once here; the authenticator's initialize gets the same reading.
+            const accessConfig = readCloudflareAccessConfig(ctx.config);
+            return createProxyAuthProviderFactory({
               authenticator,
               signInResolver: readCloudflareAccessSignInResolver({
                 config: ctx.config,
@@ -95,13 +111,16 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
                   ...commonSignInResolvers,
                   ...cloudflareAccessSignInResolvers,
                 },
+                accessConfig,
                 findUserRefs,
-                signInCacheSeconds: readCloudflareAccessConfig(ctx.config)
-                  .signInCacheSeconds,
+                findExistingRefs,
                 cache: sessions,
+                keys: new SessionKeys(accessConfig),
+                providerId: ctx.providerId,
                 audit: createSignInAudit({ auditor, logger }),
               }),
-            })(ctx),
+            })(ctx);
+          },
         });
       },
     });

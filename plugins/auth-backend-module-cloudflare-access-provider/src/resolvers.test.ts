@@ -17,9 +17,23 @@ describe('sign-in resolvers through a real backend and catalog', () => {
       audience: 'aud',
       users: [
         // Access groups that differ from the catalog memberOf on purpose.
-        { email: 'ada@example.com', name: 'Ada', groups: ['security', 'not-in-catalog'] },
+        {
+          email: 'ada@example.com',
+          name: 'Ada',
+          groups: [
+            { id: 'g-security', name: 'Security' },
+            { id: 'g-gone', name: 'not-in-catalog' },
+            // Made by Ada herself, named like a team she is not in.
+            { id: 'g-made-by-ada', name: 'ci' },
+          ],
+        },
         { email: 'twin@example.com', groups: [] },
-        { email: 'ada@other.example', groups: ['security'] },
+        { email: 'ada@other.example', groups: [{ id: 'g-security', name: 'Security' }] },
+        // Named like the allowed group's id, but another group.
+        { email: 'mallory@example.com', groups: [{ id: 'g-mallory', name: 'g-security' }] },
+        { email: 'grace@example.com', groups: [{ id: 'g-staff', name: 'Staff', email: 'staff@example.com' }] },
+        { email: 'someone-else@example.com', id: 'access-id-of-ada' },
+        { email: 'ghost@example.com', id: 'ghost-id' },
       ],
     });
   });
@@ -47,6 +61,11 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     let backend: Awaited<ReturnType<typeof startWith>>;
     beforeAll(async () => {
       backend = await startWith({
+        accessGroups: [
+          { id: 'g-security', entityRef: 'group:default/security' },
+          { id: 'g-gone', entityRef: 'not-in-catalog' },
+          { id: 'g-ci', entityRef: 'group:default/ci' },
+        ],
         serviceTokens: [
           { token: 'by-email.access', subject: 'ci-bot@example.com' },
           {
@@ -61,7 +80,7 @@ describe('sign-in resolvers through a real backend and catalog', () => {
             {
               resolver: 'emailMatchingUserEntityProfileEmail',
               allowedDomains: ['example.com'],
-              allowedGroups: ['security'],
+              allowedGroups: ['g-security', 'STAFF@example.com'],
               ownershipFromAccessGroups: true,
             },
           ],
@@ -69,7 +88,8 @@ describe('sign-in resolvers through a real backend and catalog', () => {
       });
     }, 60_000);
 
-    it('adds the catalog Groups named like the Access groups to ownership', async () => {
+    it('adds the catalog Groups accessGroups maps the Access group ids to, and only those', async () => {
+      // g-gone maps to a Group missing from the catalog; Ada's own group named "ci" is not g-ci.
       const res = await backend.signIn('ada@example.com');
       expect(res.status).toBe(200);
       expect(identity(res).userEntityRef).toBe('user:default/ada');
@@ -78,6 +98,18 @@ describe('sign-in resolvers through a real backend and catalog', () => {
         'group:default/security',
         'user:default/ada',
       ]);
+    });
+
+    it('lets in a member of an allowed group by its group email', async () => {
+      // Past the group check, Grace has no User entity in this catalog.
+      const res = await backend.signIn('grace@example.com');
+      expect(res.body.error.reason).toBe('no_user');
+    });
+
+    it('refuses a group named like an allowed group id', async () => {
+      const res = await backend.signIn('mallory@example.com');
+      expect(res.status).toBe(403);
+      expect(res.body.error.reason).toBe('group');
     });
 
     it('refuses another email domain with a 403', async () => {
@@ -91,14 +123,18 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     it('refuses a person in none of the allowed Access groups with a 403', async () => {
       const res = await backend.signIn('twin@example.com');
       expect(res.status).toBe(403);
-      expect(res.body.error.message).toMatch(/none of the Access groups allowed to sign in \(security/);
+      expect(res.body.error.message).toMatch(/none of the Access groups allowed to sign in \(g-security/);
     });
 
     it('refuses rather than guesses when the groups cannot be read', async () => {
-      const token = await emulator.mintToken({ email: 'ada@example.com', sub: 'no-session' });
-      const res = await backend.withToken(token);
-      expect(res.status).toBe(403);
-      expect(res.body.error.reason).toBe('groups_unavailable');
+      emulator.setEndpointMode('identity', 'error');
+      try {
+        const res = await backend.signIn('ada@example.com');
+        expect(res.status).toBe(403);
+        expect(res.body.error.reason).toBe('groups_unavailable');
+      } finally {
+        emulator.setEndpointMode('identity', 'ok');
+      }
     });
 
     it('signs a service token with an email subject in like that person, without Access groups', async () => {
@@ -168,25 +204,34 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     }, 60_000);
 
     it('matches the Access user id to the annotation', async () => {
-      const token = await emulator.mintToken({
-        email: 'someone-else@example.com',
-        sub: 'access-id-of-ada',
-      });
-      const res = await backend.withToken(token);
+      const res = await backend.signIn('someone-else@example.com');
       expect(res.status).toBe(200);
       expect(identity(res).userEntityRef).toBe('user:default/ada');
     });
 
     it('falls through to the local part of the email', async () => {
-      const token = await emulator.mintToken({ email: 'deploy-bot@example.com', sub: 'x' });
-      const res = await backend.withToken(token);
+      const res = await backend.signIn('deploy-bot@example.com');
       expect(res.status).toBe(200);
       expect(identity(res).userEntityRef).toBe('user:default/deploy-bot');
     });
 
+    it.each(['@example.com', 'deploy-botx', 'deploy-bot@', '"deploy-bot@example.com"@example.com'])(
+      'refuses the unusable email %j with a 403, never a 500 or another User',
+      async email => {
+        emulator.setEndpointMode('identity', 'error');
+        try {
+          const token = await emulator.mintToken({ email, sub: 'odd-email' });
+          const res = await backend.withToken(token);
+          expect(res.status).toBe(403);
+          expect(res.body.error.reason).toBe('no_email');
+        } finally {
+          emulator.setEndpointMode('identity', 'ok');
+        }
+      },
+    );
+
     it('answers 403 listing what every resolver tried', async () => {
-      const token = await emulator.mintToken({ email: 'ghost@example.com', sub: 'ghost-id' });
-      const res = await backend.withToken(token);
+      const res = await backend.signIn('ghost@example.com');
       expect(res.status).toBe(403);
       expect(res.body.error.message).toContain('idMatchingUserEntityAnnotation: No User entity has the annotation cloudflare.com/access-user-id: ghost-id');
       expect(res.body.error.message).toContain('emailLocalPartMatchingUserEntityName: No User entity is named ghost');
@@ -209,6 +254,50 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     ).rejects.toThrow(/Invalid sign-in resolver options.*allowedDomain/);
   }, 60_000);
 
+  it('fails start-up when ownershipFromAccessGroups has no accessGroups to map, saying what to write', async () => {
+    await expect(
+      startWith({
+        signIn: {
+          resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail', ownershipFromAccessGroups: true }],
+        },
+      }),
+    ).rejects.toThrow(/resolvers\[0\]\.ownershipFromAccessGroups .* accessGroups is empty.*entityRef: group:default/);
+  }, 60_000);
+
+  it('fails start-up naming an accessGroups entry that is not a Group ref', async () => {
+    await expect(
+      startWith({
+        accessGroups: [{ id: 'g-1', entityRef: 'user:default/ada' }],
+        signIn: { resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }] },
+      }),
+    ).rejects.toThrow(/auth\.providers\.cfaccess\.accessGroups\[0\]\.entityRef is not a Group entity ref/);
+  }, 60_000);
+
+  describe('dangerouslyMatchAccessGroupsByName', () => {
+    it('grants and allows by display name only when opted in', async () => {
+      const backend = await startWith({
+        signIn: {
+          resolvers: [
+            {
+              resolver: 'emailMatchingUserEntityProfileEmail',
+              allowedGroups: ['Security'],
+              ownershipFromAccessGroups: true,
+              dangerouslyMatchAccessGroupsByName: true,
+            },
+          ],
+        },
+      });
+      const res = await backend.signIn('ada@example.com');
+      expect(res.status).toBe(200);
+      expect(identity(res).ownershipEntityRefs.sort()).toEqual([
+        'group:default/ci',
+        'group:default/platform',
+        'group:default/security',
+        'user:default/ada',
+      ]);
+    }, 60_000);
+  });
+
   describe('dangerouslyAllowSignInWithoutUserInCatalog', () => {
     it('signs in a person with no User entity only when opted in', async () => {
       const backend = await startWith({
@@ -221,8 +310,7 @@ describe('sign-in resolvers through a real backend and catalog', () => {
           ],
         },
       });
-      const token = await emulator.mintToken({ email: 'guest@example.com', sub: 'guest' });
-      const res = await backend.withToken(token);
+      const res = await backend.signIn('guest@example.com');
       expect(res.status).toBe(200);
       expect(identity(res)).toMatchObject({
         userEntityRef: 'user:default/guest',

@@ -1,3 +1,4 @@
+/** The sign-in resolvers: who a verified Access identity is in the catalog, and what they own. */
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import {
@@ -7,8 +8,13 @@ import {
   SignInInfo,
 } from '@backstage/plugin-auth-node';
 import { z } from 'zod/v3';
+import { existingEntityRefs } from './catalogLookups';
 import { CloudflareAccessNotAllowedError, isNotFound } from './errors';
-import { CloudflareAccessResult, CloudflareAccessServiceToken } from './types';
+import {
+  CloudflareAccessGroup,
+  CloudflareAccessResult,
+  CloudflareAccessServiceToken,
+} from './types';
 
 /**
  * The User entity annotation that `idMatchingUserEntityAnnotation` matches
@@ -22,10 +28,12 @@ const optionsSchema = z
   .object({
     /** Only these email domains may sign in; others get a 403. */
     allowedDomains: z.array(z.string()).optional(),
-    /** Only members of at least one of these Access groups (name or id) may sign in. */
+    /** Only members of at least one of these Access groups (group id or group email) may sign in. */
     allowedGroups: z.array(z.string()).optional(),
-    /** Adds the catalog Groups named like the person's Access groups to their ownership. */
+    /** Adds the catalog Groups that `accessGroups` maps the person's Access groups to. */
     ownershipFromAccessGroups: z.boolean().optional(),
+    /** Also matches Access groups by display name, which in many identity providers anyone can choose. */
+    dangerouslyMatchAccessGroupsByName: z.boolean().optional(),
     /** Signs in people who have no User entity. Dangerous: anyone Access lets through gets in. */
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
   })
@@ -45,15 +53,39 @@ type PersonLookup = {
 
 type Info = SignInInfo<CloudflareAccessResult>;
 
+// A catalog entity name, as the catalog model allows it.
+const ENTITY_NAME = /^[a-z0-9A-Z]([a-z0-9A-Z_.-]{0,61}[a-z0-9A-Z])?$/;
+
 function emailOf(info: Info): string {
   return info.profile.email || info.result.cfIdentity.email || '';
+}
+
+/** An email's two parts, when it has exactly one `@` with something on each side. */
+export function splitEmail(
+  email: string,
+): { localPart: string; domain: string } | undefined {
+  const parts = email.split('@');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    return undefined;
+  }
+  return { localPart: parts[0], domain: parts[1] };
+}
+
+/** Whether an entry of `allowedGroups` names this group: by id or group email, by name only when asked to. */
+function isGroup(group: CloudflareAccessGroup, entry: string, byName: boolean) {
+  const wanted = entry.toLowerCase();
+  return (
+    group.id.toLowerCase() === wanted ||
+    (group.email !== '' && group.email.toLowerCase() === wanted) ||
+    (byName && group.name === entry)
+  );
 }
 
 function checkAllowed(info: Info, name: string, options: ResolverOptions) {
   const email = emailOf(info);
   const { allowedDomains, allowedGroups } = options;
   if (allowedDomains) {
-    const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+    const domain = splitEmail(email)?.domain.toLowerCase();
     if (!allowedDomains.some(allowed => allowed.toLowerCase() === domain)) {
       throw new CloudflareAccessNotAllowedError(
         'domain',
@@ -68,9 +100,9 @@ function checkAllowed(info: Info, name: string, options: ResolverOptions) {
         `The Access groups of ${email} could not be read from Cloudflare Access right now, and the ${name} sign-in resolver only allows members of some groups (allowedGroups); try again shortly`,
       );
     }
-    const member = info.result.cfIdentity.groups.some(
-      group =>
-        allowedGroups.includes(group.name) || allowedGroups.includes(group.id),
+    const byName = options.dangerouslyMatchAccessGroupsByName ?? false;
+    const member = info.result.cfIdentity.groups.some(group =>
+      allowedGroups.some(entry => isGroup(group, entry, byName)),
     );
     if (!member) {
       throw new CloudflareAccessNotAllowedError(
@@ -95,27 +127,25 @@ async function findUser(
   }
 }
 
-/** The catalog Groups named like the Access groups; Access names that match nothing are skipped. */
+/**
+ * The catalog Groups the person's Access groups stand for: those `accessGroups`
+ * maps them to by id, and with `dangerouslyMatchAccessGroupsByName` those
+ * named like them. Only Groups that exist in the catalog count.
+ */
 async function accessGroupRefs(
   ctx: AuthResolverContext,
   result: CloudflareAccessResult,
+  options: ResolverOptions,
 ): Promise<string[]> {
-  const refs = await Promise.all(
-    result.cfIdentity.groups.map(async group => {
-      try {
-        const { entity } = await ctx.findCatalogUser({
-          entityRef: { kind: 'Group', namespace: 'default', name: group.name },
-        });
-        return [stringifyEntityRef(entity)];
-      } catch (error) {
-        if (isNotFound(error)) {
-          return [];
-        }
-        throw error;
-      }
-    }),
-  );
-  return refs.flat();
+  const byName = options.dangerouslyMatchAccessGroupsByName
+    ? result.cfIdentity.groups
+        .filter(group => ENTITY_NAME.test(group.name))
+        .map(group => `group:default/${group.name.toLowerCase()}`)
+    : [];
+  const candidates = [
+    ...new Set([...(result.accessGroupEntityRefs ?? []), ...byName]),
+  ];
+  return candidates.length > 0 ? existingEntityRefs(ctx, candidates) : [];
 }
 
 function serviceTokenLookup(
@@ -198,7 +228,7 @@ function createAccessSignInResolverFactory(
         // Service tokens never get Access groups: their ownership is their subject's or pinned.
         const fromGroups =
           !serviceToken && options.ownershipFromAccessGroups
-            ? await accessGroupRefs(ctx, info.result)
+            ? await accessGroupRefs(ctx, info.result, options)
             : [];
         return issueFor(
           ctx,
@@ -211,22 +241,24 @@ function createAccessSignInResolverFactory(
   });
 }
 
-function requireEmail(info: Info, name: string): string {
+function requireEmail(info: Info, name: string) {
   const email = emailOf(info);
-  if (!email) {
+  const parts = splitEmail(email);
+  if (!parts) {
     throw new CloudflareAccessNotAllowedError(
       'no_email',
-      `The Cloudflare Access identity has no email, which the ${name} sign-in resolver needs`,
+      `The Cloudflare Access identity has no usable email (one @ with a local part and a domain), which the ${name} sign-in resolver needs`,
     );
   }
-  return email;
+  return { email, ...parts };
 }
 
 /**
  * Available sign-in resolvers for the Cloudflare Access auth provider.
  *
  * Each takes the options `allowedDomains`, `allowedGroups`,
- * `ownershipFromAccessGroups` and `dangerouslyAllowSignInWithoutUserInCatalog`.
+ * `ownershipFromAccessGroups`, `dangerouslyMatchAccessGroupsByName` and
+ * `dangerouslyAllowSignInWithoutUserInCatalog`.
  * Service tokens sign in as their configured `subject` with every resolver.
  *
  * @public
@@ -239,7 +271,10 @@ export namespace cloudflareAccessSignInResolvers {
     createAccessSignInResolverFactory(
       'emailMatchingUserEntityProfileEmail',
       info => {
-        const email = requireEmail(info, 'emailMatchingUserEntityProfileEmail');
+        const { email } = requireEmail(
+          info,
+          'emailMatchingUserEntityProfileEmail',
+        );
         return {
           query: { filter: { 'spec.profile.email': email } },
           fallbackName: email,
@@ -255,8 +290,15 @@ export namespace cloudflareAccessSignInResolvers {
     createAccessSignInResolverFactory(
       'emailLocalPartMatchingUserEntityName',
       info => {
-        const email = requireEmail(info, 'emailLocalPartMatchingUserEntityName');
-        const localPart = email.slice(0, email.lastIndexOf('@'));
+        const { email, localPart } = requireEmail(
+          info,
+          'emailLocalPartMatchingUserEntityName',
+        );
+        if (!ENTITY_NAME.test(localPart)) {
+          throw new NotFoundError(
+            `The local part of ${email} is not a valid entity name, so no User entity can be named after it`,
+          );
+        }
         return {
           query: { entityRef: { name: localPart } },
           fallbackName: localPart,

@@ -7,6 +7,7 @@ import {
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
 import {
+  accessGroupsOf,
   CfaccessBackend,
   EXAMPLE_ORG,
   startCfaccessBackend,
@@ -41,6 +42,7 @@ describe('identity per Access session, outages, and the warm path', () => {
         teamDomain: emulator.url,
         audience: 'aud',
         identityTimeout: '500ms',
+        accessGroups: accessGroupsOf(emulator, ['ada@example.com']),
         signIn: {
           resolvers: [
             {

@@ -1,3 +1,5 @@
+/** Public types: token claims, the Access identity, and what the authenticator hands to resolvers. */
+
 /**
  * The claims of a Cloudflare Access application token.
  *
@@ -41,11 +43,11 @@ export type CloudflareAccessClaims = {
  * @public
  */
 export type CloudflareAccessGroup = {
-  /** Group id */
+  /** Group id: what `allowedGroups` and `accessGroups` match. */
   id: string;
-  /** Name of the group as defined in the Cloudflare Zero Trust dashboard */
+  /** Display name; in many identity providers anyone can create a group with any name, so it decides nothing. */
   name: string;
-  /** Access group email address */
+  /** Group email address, which Google-style identity providers use as the id; '' when none. */
   email: string;
 };
 
@@ -76,10 +78,17 @@ export type CloudflareAccessResult = {
   /** Set for service tokens: the configured entry the token matched. */
   serviceToken?: CloudflareAccessServiceToken;
   /**
-   * True when the identity endpoint could not be reached and the identity
-   * was built from the token's own claims (no groups).
+   * True when the identity endpoint could not be reached, or gave an answer
+   * that did not agree with the token, and the identity was built from the
+   * token's own claims (no groups).
    */
   degraded?: boolean;
+  /**
+   * The Backstage Group refs that the provider's `accessGroups` config maps
+   * this person's Access groups to, by group id or email. Not checked
+   * against the catalog: a resolver grants only those that exist.
+   */
+  accessGroupEntityRefs?: string[];
 };
 
 /**

@@ -136,6 +136,33 @@ describe('AccessTokenVerifier', () => {
     expect(await reasonOf(verifierFor().verify('a.b.c'))).toBe('malformed');
   });
 
+  it('refuses whitespace inside a valid token, and an oversized one, before any crypto', async () => {
+    const token = await emulator.mintToken();
+    const [header, payload, signature] = token.split('.');
+    const spaced = `${header}.${payload}.${signature.slice(0, 10)} ${signature.slice(10)}`;
+    expect(await reasonOf(verifierFor().verify(spaced))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(`${token}\n`))).toBe('malformed');
+    const huge = await emulator.mintToken({ custom: 'x'.repeat(20_000) });
+    expect(await reasonOf(verifierFor().verify(huge))).toBe('malformed');
+  });
+
+  it('remembers one entry for 10,000 whitespace spellings of one valid token', async () => {
+    const verifier = verifierFor();
+    const { token } = await emulator.signIn('ada@example.com');
+    await verifier.check(token);
+    const once = verifier.rememberedBytes;
+    expect(once).toBeGreaterThan(0);
+    const [header, payload, signature] = token.split('.');
+    for (let i = 0; i < 10_000; i++) {
+      const at = 1 + (i % (signature.length - 1));
+      const variant = `${header}.${payload}.${signature.slice(0, at)}${' '.repeat(
+        1 + Math.floor(i / signature.length),
+      )}${signature.slice(at)}`;
+      await verifier.check(variant).catch(() => undefined);
+    }
+    expect(verifier.rememberedBytes).toBe(once);
+  });
+
   it('refuses an Access org token', async () => {
     const token = await emulator.mintToken({ type: 'org' });
     expect(await reasonOf(verifierFor().verify(token))).toBe('token_type');

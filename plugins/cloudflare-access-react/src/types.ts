@@ -42,6 +42,8 @@ export type CloudflareAccessProviderInfo = {
  * - `pending`: not checked yet;
  * - `active`: signed in, with the provider info of the latest check;
  * - `ended`: the Access session is over (401, or Access redirected to its login);
+ *   `reason` is the backend's refusal reason when it gave one, e.g.
+ *   `session_ended` for a session signed out or revoked in Access;
  * - `refused`: Access let the person through but Backstage refused them (403).
  *
  * @public
@@ -49,5 +51,5 @@ export type CloudflareAccessProviderInfo = {
 export type CloudflareAccessSessionState =
   | { status: 'pending' }
   | { status: 'active'; providerInfo: CloudflareAccessProviderInfo }
-  | { status: 'ended' }
+  | { status: 'ended'; reason?: string }
   | { status: 'refused'; message: string };

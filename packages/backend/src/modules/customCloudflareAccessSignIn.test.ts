@@ -17,13 +17,23 @@ describe('the custom Cloudflare Access sign-in example', () => {
   beforeAll(async () => {
     emulator = await startAccessEmulator({
       audience: 'aud',
-      users: [{ email: 'linus@example.com', groups: ['team-security', 'everyone'] }],
+      users: [
+        {
+          email: 'linus@example.com',
+          groups: [
+            { id: 'g-security', name: 'Security team' },
+            { id: 'g-gone', name: 'Disbanded' },
+            // Made by Linus, named like a mapped team.
+            { id: 'g-linus', name: 'g-everyone' },
+          ],
+        },
+      ],
     });
   });
 
   afterAll(() => emulator.close());
 
-  it('makes a person an owner of the Groups their team-* Access groups name', async () => {
+  it('makes a person an owner of the mapped Groups that exist, and of nothing their group names say', async () => {
     const { server } = await startTestBackend({
       features: [
         authPlugin,
@@ -38,7 +48,15 @@ describe('the custom Cloudflare Access sign-in example', () => {
             },
             auth: {
               providers: {
-                'cfaccess-custom': { teamDomain: emulator.url, audience: 'aud' },
+                'cfaccess-custom': {
+                  teamDomain: emulator.url,
+                  audience: 'aud',
+                  accessGroups: [
+                    { id: 'g-security', entityRef: 'group:default/security' },
+                    { id: 'g-gone', entityRef: 'group:default/disbanded' },
+                    { id: 'g-everyone', entityRef: 'group:default/platform' },
+                  ],
+                },
               },
             },
           },
@@ -58,11 +76,10 @@ describe('the custom Cloudflare Access sign-in example', () => {
 
     expect(res.status).toBe(200);
     expect(res.body.backstageIdentity.identity.userEntityRef).toBe('user:default/linus');
-    expect(res.body.backstageIdentity.identity.ownershipEntityRefs).toEqual(
-      expect.arrayContaining(['user:default/linus', 'group:default/security']),
-    );
-    expect(res.body.backstageIdentity.identity.ownershipEntityRefs).not.toContain(
-      'group:default/everyone',
-    );
+    expect(res.body.backstageIdentity.identity.ownershipEntityRefs.sort()).toEqual([
+      'group:default/engineering',
+      'group:default/security',
+      'user:default/linus',
+    ]);
   }, 60_000);
 });

@@ -4,22 +4,42 @@ import {
 } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import {
+  AuthResolverContext,
   authProvidersExtensionPoint,
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { createCloudflareAccessAuthenticator } from '@cfaccess/plugin-auth-backend-module-cloudflare-access-provider';
 
-/** Access groups named `team-<name>` stand for the catalog Group `<name>`. */
-const TEAM_PREFIX = 'team-';
-
 /**
  * An example of a custom sign-in resolver for Cloudflare Access: write one
  * when the built-in resolvers cannot express your mapping. This one signs a
- * person in by email and makes them an owner of the catalog Groups their
- * `team-*` Access groups name. It registers its own provider id,
+ * person in by email and, unless the identity is degraded, makes them an
+ * owner of the catalog Groups that `accessGroups` maps their Access group ids
+ * to, once it has checked that each exists. It registers its own provider id,
  * `cfaccess-custom`, beside the module's `cfaccess`; to replace the built-in
  * resolvers instead, register `cfaccess` here and do not add the module.
  */
+/** The Groups among `refs` that are in the catalog: a mapping may name one since removed. */
+async function existingGroups(
+  ctx: AuthResolverContext,
+  refs: string[],
+): Promise<string[]> {
+  const found = await Promise.all(
+    refs.map(entityRef =>
+      ctx.findCatalogUser({ entityRef }).then(
+        ({ entity }) => [stringifyEntityRef(entity)],
+        (error: Error) => {
+          if (error.name === 'NotFoundError') {
+            return [];
+          }
+          throw error;
+        },
+      ),
+    ),
+  );
+  return found.flat();
+}
+
 export const customCloudflareAccessSignIn = createBackendModule({
   pluginId: 'auth',
   moduleId: 'cfaccess-custom-sign-in',
@@ -51,12 +71,11 @@ export const customCloudflareAccessSignIn = createBackendModule({
               });
               const { ownershipEntityRefs } =
                 await ctx.resolveOwnershipEntityRefs(entity);
-              const teams = result.cfIdentity.groups
-                .filter(group => group.name.startsWith(TEAM_PREFIX))
-                .map(
-                  group =>
-                    `group:default/${group.name.slice(TEAM_PREFIX.length)}`,
-                );
+              // Mapped by Access group id in config, never by a group name anyone could choose.
+              const mapped = result.degraded
+                ? []
+                : result.accessGroupEntityRefs ?? [];
+              const teams = await existingGroups(ctx, mapped);
               return ctx.issueToken({
                 claims: {
                   sub: stringifyEntityRef(entity),

@@ -6,6 +6,7 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import authPlugin from '@backstage/plugin-auth-backend';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import request from 'supertest';
+import { AccessEmulator } from '@cfaccess/access-emulator';
 import cfaccessModule from '../index';
 
 export const EXAMPLE_ORG = resolvePath(__dirname, '../../../../examples/org.yaml');
@@ -89,6 +90,18 @@ export async function startCfaccessBackend(options: {
       return token ? req.set(header, token) : req;
     },
   };
+}
+
+/** An `accessGroups` config mapping each Access group of these people to the catalog Group of the same name. */
+export function accessGroupsOf(
+  emulator: AccessEmulator,
+  emails: string[],
+): JsonObject[] {
+  const groups = emails.flatMap(email => emulator.identityOf(email).groups);
+  return groups.map(group => ({
+    id: group.id,
+    entityRef: `group:default/${group.name}`,
+  }));
 }
 
 export type CfaccessBackend = Awaited<ReturnType<typeof startCfaccessBackend>>;

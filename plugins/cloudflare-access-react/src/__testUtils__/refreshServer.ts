@@ -71,6 +71,20 @@ export const noTokenAnswer: RefreshAnswer = {
   },
 };
 
+/** What the backend answers for an Access session that Access says was signed out or revoked. */
+export const sessionEndedAnswer: RefreshAnswer = {
+  status: 401,
+  body: {
+    error: {
+      name: 'AuthenticationError',
+      message:
+        'The Cloudflare Access session behind this token has ended (signed out, expired or revoked); sign in to Cloudflare Access again',
+      reason: 'session_ended',
+    },
+    response: { statusCode: 401 },
+  },
+};
+
 /** What Access does once the session is over: send the browser to its login page. */
 export const accessLoginRedirect: RefreshAnswer = {
   status: 302,

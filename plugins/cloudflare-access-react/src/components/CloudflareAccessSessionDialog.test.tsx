@@ -37,6 +37,15 @@ describe('CloudflareAccessSessionDialog', () => {
     ).toBeInTheDocument();
   });
 
+  it('says when Access signed the session out or revoked it', async () => {
+    await renderInTestApp(<CloudflareAccessSessionDialog />);
+    act(() => sessionStore.set({ status: 'ended', reason: 'session_ended' }));
+
+    expect(await screen.findByRole('dialog')).toHaveTextContent(
+      'Cloudflare Access says your session was signed out or revoked',
+    );
+  });
+
   it('opens with the reason once Backstage refuses the person', async () => {
     await renderInTestApp(<CloudflareAccessSessionDialog />);
     act(() =>

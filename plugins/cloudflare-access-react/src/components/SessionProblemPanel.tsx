@@ -8,7 +8,7 @@ export function SessionProblemPanel(props: {
 }) {
   const { state } = props;
   if (state.status === 'ended') {
-    return <SessionEndedPanel />;
+    return <SessionEndedPanel reason={state.reason} />;
   }
   if (state.status === 'refused') {
     return <AccessRefusedPanel message={state.message} />;

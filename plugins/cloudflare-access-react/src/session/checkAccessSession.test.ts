@@ -4,6 +4,7 @@ import {
   accessLoginRedirect,
   noTokenAnswer,
   notInCatalogAnswer,
+  sessionEndedAnswer,
   signedInAnswer,
   startRefreshServer,
 } from '../__testUtils__/refreshServer';
@@ -37,6 +38,14 @@ describe('checkAccessSession', () => {
   it('has ended when the backend finds no Access token (401)', async () => {
     server.answer(noTokenAnswer);
     await expect(check()).resolves.toEqual({ status: 'ended' });
+  });
+
+  it('has ended with the reason when Access says the session was signed out or revoked', async () => {
+    server.answer(sessionEndedAnswer);
+    await expect(check()).resolves.toEqual({
+      status: 'ended',
+      reason: 'session_ended',
+    });
   });
 
   it("is refused with the backend's reason on a 403", async () => {

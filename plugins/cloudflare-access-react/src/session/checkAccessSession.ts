@@ -14,7 +14,10 @@ export function stateFromError(
     return undefined;
   }
   if (error.statusCode === 401) {
-    return { status: 'ended' };
+    const reason = (error.body.error as { reason?: unknown }).reason;
+    return typeof reason === 'string'
+      ? { status: 'ended', reason }
+      : { status: 'ended' };
   }
   if (error.statusCode === 403) {
     return { status: 'refused', message: error.cause.message };

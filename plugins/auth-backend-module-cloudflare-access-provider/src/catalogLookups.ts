@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+/** Catalog lookups for one sign-in: reused answers, named conflicts, and which Groups exist. */
 import { CacheService } from '@backstage/backend-plugin-api';
+import { JsonObject } from '@backstage/types';
 import {
   DEFAULT_NAMESPACE,
   Entity,
@@ -15,9 +16,44 @@ import {
   isConflict,
   isNotFound,
 } from './errors';
+import { SessionKeys } from './sessionCache';
 
-/** A catalog answer as the cache service stores it (JSON): the entity found, and when. */
-type CachedAnswer = { entity: Entity; at: number };
+/** A catalog answer as the cache service stores it (JSON): what the catalog said, and when. */
+type CachedAnswer<T> = { value: T; at: number };
+
+/** Lists which of some entity refs exist in the catalog, in one request. */
+export type CatalogRefChecker = (refs: string[]) => Promise<string[]>;
+
+// The batched check of the module's sign-in chain, for the resolver contexts it builds.
+const refCheckers = new WeakMap<AuthResolverContext, CatalogRefChecker>();
+
+/**
+ * Which of `refs` exist in the catalog: one batched request in this module's
+ * sign-in chain, else one lookup per ref (callers bound `refs` by config).
+ */
+export async function existingEntityRefs(
+  ctx: AuthResolverContext,
+  refs: string[],
+): Promise<string[]> {
+  const check = refCheckers.get(ctx);
+  if (check) {
+    return check(refs);
+  }
+  const found = await Promise.all(
+    refs.map(async ref => {
+      try {
+        const { entity } = await ctx.findCatalogUser({ entityRef: ref });
+        return [stringifyEntityRef(entity)];
+      } catch (error) {
+        if (isNotFound(error)) {
+          return [];
+        }
+        throw error;
+      }
+    }),
+  );
+  return found.flat();
+}
 
 /** Lists the entity refs a catalog user query matches, to name them when it matches several. */
 export type CatalogUserRefFinder = (
@@ -30,13 +66,6 @@ export type CatalogLookups = {
   /** When the oldest catalog answer used so far was read from the catalog; undefined if none was. */
   oldestAnswerAt(): number | undefined;
 };
-
-function answerKey(query: AuthResolverCatalogUserQuery): string {
-  const digest = createHash('sha256')
-    .update(JSON.stringify(query))
-    .digest('base64url');
-  return `cfaccess:catalog-user:v1:${digest}`;
-}
 
 function describeQuery(query: AuthResolverCatalogUserQuery): string {
   if ('filter' in query) {
@@ -61,10 +90,11 @@ export function catalogLookups(
   ctx: AuthResolverContext,
   options: {
     findUserRefs?: CatalogUserRefFinder;
-    reuse?: { cache: CacheService; ttlMs: number };
+    findExistingRefs?: CatalogRefChecker;
+    reuse?: { cache: CacheService; keys: SessionKeys; ttlMs: number };
   },
 ): CatalogLookups {
-  const { findUserRefs, reuse } = options;
+  const { findUserRefs, findExistingRefs, reuse } = options;
   let oldest: number | undefined;
   const used = (at: number) => {
     oldest = oldest === undefined ? at : Math.min(oldest, at);
@@ -91,23 +121,32 @@ export function catalogLookups(
     }
   };
 
-  const findCatalogUser = async (query: AuthResolverCatalogUserQuery) => {
+  /** The catalog's answer to a question, reused from the cache when `reuse` is on; failures are never kept. */
+  const reused = async <T>(
+    kind: 'catalog-user' | 'catalog-refs',
+    question: unknown,
+    ask: () => Promise<T>,
+  ): Promise<T> => {
     if (!reuse) {
-      return { entity: await askCatalog(query) };
+      return ask();
     }
-    const key = answerKey(query);
-    const cached = await reuse.cache.get<CachedAnswer>(key);
+    const key = reuse.keys.answer(kind, question);
+    const cached = await reuse.cache.get<CachedAnswer<T> & JsonObject>(key);
     if (cached) {
       used(cached.at);
-      return { entity: cached.entity };
+      return cached.value;
     }
-    const at = Date.now();
-    const entity = await askCatalog(query);
-    const answer: CachedAnswer = { entity, at };
-    await reuse.cache.set(key, answer, { ttl: reuse.ttlMs });
-    used(at);
-    return { entity };
+    const answer = { value: await ask(), at: Date.now() };
+    await reuse.cache.set(key, answer as CachedAnswer<T> & JsonObject, {
+      ttl: reuse.ttlMs,
+    });
+    used(answer.at);
+    return answer.value;
   };
+
+  const findCatalogUser = async (query: AuthResolverCatalogUserQuery) => ({
+    entity: await reused('catalog-user', query, () => askCatalog(query)),
+  });
 
   const lookups: AuthResolverContext = {
     issueToken: params => ctx.issueToken(params),
@@ -136,5 +175,10 @@ export function catalogLookups(
       return ctx.issueToken({ claims: { sub, ent } });
     },
   };
+  if (findExistingRefs) {
+    refCheckers.set(lookups, refs =>
+      reused('catalog-refs', [...refs].sort(), () => findExistingRefs(refs)),
+    );
+  }
   return { ctx: lookups, oldestAnswerAt: () => oldest };
 }

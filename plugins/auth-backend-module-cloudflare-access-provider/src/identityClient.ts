@@ -1,0 +1,246 @@
+/** The get-identity client: the identity behind an Access session, trusted only where the token agrees. */
+import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import { z } from 'zod/v3';
+import { ACCESS_COOKIE } from './config';
+import { refuse } from './errors';
+import { DEGRADED_RETRY_MS, SessionKeys, sessionTtlMs } from './sessionCache';
+import {
+  CloudflareAccessClaims,
+  CloudflareAccessGroup,
+  CloudflareAccessIdentityProfile,
+} from './types';
+
+// An identity provider can put a person in thousands of groups; past this many the rest are ignored.
+const MAX_GROUPS = 500;
+
+const answerSchema = z.object({
+  email: z.string(),
+  // Access's user id, the token's `sub`; `id` is the identity provider's own id for the person.
+  user_uuid: z.string(),
+  id: z.string().optional(),
+  name: z.string().optional(),
+  groups: z.array(z.unknown()).optional(),
+});
+
+const groupSchema = z.object({
+  id: z.string().trim().min(1),
+  name: z.string(),
+  email: z.string().optional(),
+});
+
+/** The identity behind a session, and whether it came from the token alone. */
+export type SessionIdentity = {
+  identity: CloudflareAccessIdentityProfile;
+  degraded: boolean;
+};
+
+/** What the cache holds for a session: its identity, or the fact that it ended. */
+type CachedSession = SessionIdentity | { ended: true };
+
+/** What one get-identity call told about a session. */
+type Answer =
+  | { kind: 'identity'; identity: CloudflareAccessIdentityProfile }
+  | { kind: 'ended'; status: number }
+  | { kind: 'unusable'; problem: string };
+
+function identityFromClaims(
+  claims: CloudflareAccessClaims,
+): CloudflareAccessIdentityProfile {
+  return {
+    id: claims.sub,
+    name: claims.email,
+    email: claims.email,
+    groups: [],
+  };
+}
+
+/** The answer's groups that carry an id; a group known only by its name cannot be trusted to be the same group. */
+function groupsOf(items: unknown[]): CloudflareAccessGroup[] {
+  return items.slice(0, MAX_GROUPS).flatMap(item => {
+    const parsed = groupSchema.safeParse(item);
+    return parsed.success
+      ? [{ ...parsed.data, email: parsed.data.email ?? '' }]
+      : [];
+  });
+}
+
+/** Reads a get-identity answer: the identity when it parses and names the token's person, else why not. */
+function readAnswer(body: unknown, claims: CloudflareAccessClaims): Answer {
+  const parsed = answerSchema.safeParse(body);
+  if (!parsed.success) {
+    return {
+      kind: 'unusable',
+      problem: 'the answer is not an identity (no email or user_uuid)',
+    };
+  }
+  const answer = parsed.data;
+  if (answer.email.toLowerCase() !== claims.email.toLowerCase()) {
+    return {
+      kind: 'unusable',
+      problem: "the answer's email is not the token's email",
+    };
+  }
+  if (answer.user_uuid !== claims.sub) {
+    return {
+      kind: 'unusable',
+      problem: "the answer's user_uuid is not the token's sub",
+    };
+  }
+  return {
+    kind: 'identity',
+    identity: {
+      id: answer.id ?? claims.sub,
+      name: answer.name || claims.email,
+      // The verified token decides who the person is.
+      email: claims.email,
+      groups: groupsOf(answer.groups ?? []),
+    },
+  };
+}
+
+/**
+ * Fetches the identity behind an Access session from the team domain's
+ * get-identity endpoint. The answer enriches the person (name, groups) only
+ * when it agrees with the token's email and `sub`; an answer that ends the
+ * session (401, 403, a redirect to the login page) refuses it; an outage or
+ * an unusable answer degrades to the token's own claims. Cached for the
+ * session, rechecked every `checkIntervalMs`, one request in flight per session.
+ */
+export class AccessIdentityClient {
+  readonly #identityUrl: string;
+  readonly #timeoutMs: number;
+  readonly #checkIntervalMs: number;
+  readonly #cache?: CacheService;
+  readonly #keys: SessionKeys;
+  readonly #logger?: LoggerService;
+  readonly #inFlight = new Map<string, Promise<CachedSession>>();
+
+  constructor(options: {
+    identityUrl: string;
+    timeoutMs: number;
+    checkIntervalMs: number;
+    cache?: CacheService;
+    keys: SessionKeys;
+    logger?: LoggerService;
+  }) {
+    this.#identityUrl = options.identityUrl;
+    this.#keys = options.keys;
+    this.#timeoutMs = options.timeoutMs;
+    this.#checkIntervalMs = options.checkIntervalMs;
+    this.#cache = options.cache;
+    this.#logger = options.logger;
+  }
+
+  /** The session's identity; throws the `session_ended` refusal for a session Access ended. */
+  async getIdentity(
+    token: string,
+    claims: CloudflareAccessClaims,
+  ): Promise<SessionIdentity> {
+    const key = this.#keys.session('identity', claims);
+    let session = await this.#cache?.get<CachedSession>(key);
+    if (!session) {
+      let pending = this.#inFlight.get(key);
+      if (!pending) {
+        pending = this.#load(key, token, claims).finally(() =>
+          this.#inFlight.delete(key),
+        );
+        this.#inFlight.set(key, pending);
+      }
+      session = await pending;
+    }
+    if ('ended' in session) {
+      return refuse('session_ended');
+    }
+    return session;
+  }
+
+  async #load(
+    key: string,
+    token: string,
+    claims: CloudflareAccessClaims,
+  ): Promise<CachedSession> {
+    const ttl = sessionTtlMs(claims);
+    const answer = await this.#ask(token, claims);
+    let session: CachedSession;
+    let keepMs: number;
+    if (answer.kind === 'ended') {
+      // Remembered for the token's life, so a replay of it costs no call.
+      session = { ended: true };
+      keepMs = ttl;
+    } else if (answer.kind === 'identity') {
+      session = { identity: answer.identity, degraded: false };
+      keepMs = Math.min(ttl, this.#checkIntervalMs);
+    } else {
+      await this.#warnOnce(claims, ttl, answer.problem);
+      session = { identity: identityFromClaims(claims), degraded: true };
+      keepMs = Math.min(ttl, DEGRADED_RETRY_MS, this.#checkIntervalMs);
+    }
+    if (keepMs > 0) {
+      await this.#cache?.set(key, session, { ttl: keepMs });
+    }
+    return session;
+  }
+
+  async #warnOnce(
+    claims: CloudflareAccessClaims,
+    ttl: number,
+    problem: string,
+  ) {
+    const key = this.#keys.session('identity-warned', claims);
+    if (await this.#cache?.get(key)) {
+      return;
+    }
+    if (ttl > 0) {
+      await this.#cache?.set(key, true, { ttl });
+    }
+    this.#logger?.warn(
+      `Cloudflare Access get-identity gave no usable identity for ${
+        claims.email || claims.sub
+      } (${problem}); signing in with the token's own claims and no groups until it does`,
+    );
+  }
+
+  async #ask(token: string, claims: CloudflareAccessClaims): Promise<Answer> {
+    let response: Response;
+    try {
+      response = await fetch(this.#identityUrl, {
+        // Access reads the session from its own cookie name, whatever this app calls it.
+        headers: { cookie: `${ACCESS_COOKIE}=${token}` },
+        // A redirect is Access sending an unauthenticated caller to its login page.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (error) {
+      return {
+        kind: 'unusable',
+        problem: `get-identity could not be reached: ${(error as Error).message}`,
+      };
+    }
+    const { status } = response;
+    if (
+      status === 401 ||
+      status === 403 ||
+      (status >= 300 && status < 400)
+    ) {
+      await response.body?.cancel();
+      return { kind: 'ended', status };
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      return {
+        kind: 'unusable',
+        problem: `get-identity answered HTTP ${status}`,
+      };
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      return {
+        kind: 'unusable',
+        problem: `get-identity answered with no JSON: ${(error as Error).message}`,
+      };
+    }
+    return readAnswer(body, claims);
+  }
+}

@@ -1,0 +1,52 @@
+/** Access's signing keys: jose's remote key set, plus the last good copy while the certs endpoint is down. */
+import { createLocalJWKSet, createRemoteJWKSet, JWTVerifyGetKey } from 'jose';
+import { refusalReasonOf } from './errors';
+
+// Access keeps a replaced key published for a week, so keys seen in the last week stay trusted.
+const LAST_GOOD_KEYS_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * jose's remote key set (caching, refetch on an unknown kid with a cooldown,
+ * timeouts), plus what it lacks: while the certs endpoint is down, verify
+ * with the last key set it served rather than refusing everyone.
+ */
+export function keySetWithLastGood(
+  certsUrl: string,
+  cooldownMs: number,
+  cacheMaxAgeMs: number,
+): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(certsUrl), {
+    cooldownDuration: cooldownMs,
+    cacheMaxAge: cacheMaxAgeMs,
+  });
+  let lastGood: { keys: JWTVerifyGetKey; at: number } | undefined;
+  // After a failed fetch, requests use the last good keys until then instead of waiting on Access again.
+  let retryAt = 0;
+  return async (header, token) => {
+    if (lastGood && Date.now() < retryAt) {
+      return lastGood.keys(header, token);
+    }
+    try {
+      const key = await remote(header, token);
+      // A snapshot copies the key set, so take one at most once per cooldown, not per request.
+      if (!lastGood || Date.now() - lastGood.at > cooldownMs) {
+        const jwks = remote.jwks();
+        if (jwks) {
+          lastGood = { keys: createLocalJWKSet(jwks), at: Date.now() };
+        }
+      }
+      return key;
+    } catch (error) {
+      if (
+        refusalReasonOf(error) !== 'keys_unavailable' ||
+        !lastGood ||
+        Date.now() - lastGood.at > LAST_GOOD_KEYS_MS
+      ) {
+        throw error;
+      }
+      retryAt = Date.now() + cooldownMs;
+      return lastGood.keys(header, token);
+    }
+  };
+}
+

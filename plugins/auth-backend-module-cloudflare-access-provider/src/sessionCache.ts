@@ -1,0 +1,290 @@
+/** Session state: which store holds it, under which keys, for how long, and what happens when the store fails. */
+import { createHash } from 'node:crypto';
+import {
+  CacheService,
+  CacheServiceOptions,
+  CacheServiceSetOptions,
+  LoggerService,
+  RootConfigService,
+} from '@backstage/backend-plugin-api';
+import { durationToMilliseconds, JsonValue } from '@backstage/types';
+import { LRUCache } from 'lru-cache';
+import { CloudflareAccessClaims } from './types';
+
+/**
+ * How many entries the module keeps in process: about two per active Access
+ * session (identity and sign-in), plus one per person found in the catalog.
+ */
+export const MEMORY_STORE_MAX_ENTRIES = 20_000;
+/** A session's entries live no longer than its token, nor a day, so a changed identity shows up within a day. */
+export const MAX_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
+/** While get-identity is down or answers nonsense, a session asks again this often, not on every refresh. */
+export const DEGRADED_RETRY_MS = 30_000;
+/** A reused Backstage token keeps at least this long to live, so the browser never gets a spent one. */
+export const MIN_TOKEN_LIFE_MS = 5 * 60 * 1000;
+/** How long one read or write of the shared cache may take before the module goes on without it. */
+export const DEFAULT_CACHE_TIMEOUT_MS = 250;
+// After the shared cache failed, it is left alone this long before it is tried again.
+const CACHE_RETRY_MS = 5_000;
+
+/** What an entry of session state describes; every key names its kind. */
+export type SessionStateKind =
+  | 'identity'
+  | 'identity-warned'
+  | 'sign-in'
+  | 'catalog-user'
+  | 'catalog-refs';
+
+const digest = (text: string) =>
+  createHash('sha256').update(text).digest('base64url');
+
+/**
+ * The keys of one deployment's session state: each names its kind and a
+ * namespace derived from the team domain, the audiences and the operator's
+ * `cacheNamespace`, so two deployments sharing one Redis never read each
+ * other's entries.
+ */
+export class SessionKeys {
+  readonly #namespace: string;
+  // One digest per verified claims object: a request asks for its identity and sign-in keys, and a remembered token for many requests.
+  readonly #sessions = new WeakMap<CloudflareAccessClaims, string>();
+
+  constructor(deployment: {
+    teamDomain: string;
+    audiences: string[];
+    cacheNamespace?: string;
+  }) {
+    this.#namespace = digest(
+      JSON.stringify([
+        deployment.teamDomain,
+        [...deployment.audiences].sort(),
+        deployment.cacheNamespace ?? '',
+      ]),
+    ).slice(0, 16);
+  }
+
+  /**
+   * A key for something that belongs to one Access session: a person's
+   * session by its `identity_nonce` (else user and issue time), a service
+   * token by its Client ID and issue time; the two can never share a key.
+   */
+  session(
+    kind: SessionStateKind,
+    claims: CloudflareAccessClaims,
+    scope = '',
+  ): string {
+    let session = this.#sessions.get(claims);
+    if (!session) {
+      const id = claims.sub
+        ? `person|${claims.identity_nonce || `${claims.sub}|${claims.iat}`}`
+        : `service|${claims.common_name}|${claims.iat}`;
+      session = digest(`${claims.iss}|${id}`);
+      this.#sessions.set(claims, session);
+    }
+    return this.#key(kind, scope ? digest(`${scope}|${session}`) : session);
+  }
+
+  /** A key for an answer to a question (a catalog query), the same for every session that asks it. */
+  answer(kind: SessionStateKind, question: unknown): string {
+    return this.#key(kind, digest(JSON.stringify(question)));
+  }
+
+  #key(kind: SessionStateKind, id: string) {
+    return `cfaccess:${this.#namespace}:${kind}:v2:${id}`;
+  }
+}
+
+/** How long something may be cached for a session: no longer than its token lives, nor a day. */
+export function sessionTtlMs(claims: CloudflareAccessClaims): number {
+  return Math.min(claims.exp * 1000 - Date.now(), MAX_SESSION_TTL_MS);
+}
+
+// lru-cache takes whole, positive milliseconds.
+const toMs = (ttl: CacheServiceSetOptions['ttl']) =>
+  ttl === undefined
+    ? undefined
+    : Math.max(
+        1,
+        Math.ceil(typeof ttl === 'number' ? ttl : durationToMilliseconds(ttl)),
+      );
+
+/**
+ * A CacheService over a bounded LRU: the least recently used entry goes
+ * first once `max` is reached, and expired entries are dropped as they are
+ * passed. Values are kept as given (not serialized); callers never mutate them.
+ */
+class BoundedMemoryCache implements CacheService {
+  readonly #lru: LRUCache<string, { value: JsonValue }>;
+  readonly #defaultTtlMs?: number;
+
+  constructor(
+    lru: LRUCache<string, { value: JsonValue }>,
+    defaultTtlMs?: number,
+  ) {
+    this.#lru = lru;
+    this.#defaultTtlMs = defaultTtlMs;
+  }
+
+  static create(maxEntries: number) {
+    return new BoundedMemoryCache(
+      new LRUCache({ max: maxEntries, ttlAutopurge: false, allowStale: false }),
+    );
+  }
+
+  async get<TValue extends JsonValue>(key: string) {
+    return this.#lru.get(key)?.value as TValue | undefined;
+  }
+
+  async set(key: string, value: JsonValue, options?: CacheServiceSetOptions) {
+    const ttl = toMs(options?.ttl) ?? this.#defaultTtlMs;
+    this.#lru.set(key, { value }, { ttl });
+  }
+
+  async delete(key: string) {
+    this.#lru.delete(key);
+  }
+
+  withOptions(options: CacheServiceOptions): CacheService {
+    return new BoundedMemoryCache(this.#lru, toMs(options.defaultTtl));
+  }
+}
+
+class CacheTimeoutError extends Error {
+  name = 'CacheTimeoutError';
+}
+
+/**
+ * The shared cache, each call bounded by a timeout, with this process's
+ * bounded copy behind it: every write also lands in the copy, and while the
+ * shared cache fails (errors or takes longer than the timeout) reads and
+ * writes use the copy alone, so sign-in goes on without sharing. The shared
+ * cache is tried again every few seconds; one line is logged when it fails
+ * and one when it is back.
+ */
+class ResilientCache implements CacheService {
+  readonly #shared: CacheService;
+  readonly #local: CacheService;
+  readonly #timeoutMs: number;
+  readonly #logger?: LoggerService;
+  readonly #state: { downUntil: number; down: boolean };
+
+  constructor(
+    shared: CacheService,
+    local: CacheService,
+    options: { timeoutMs: number; logger?: LoggerService },
+    state = { downUntil: 0, down: false },
+  ) {
+    this.#shared = shared;
+    this.#local = local;
+    this.#timeoutMs = options.timeoutMs;
+    this.#logger = options.logger;
+    this.#state = state;
+  }
+
+  async get<TValue extends JsonValue>(key: string) {
+    const shared = await this.#call(() => this.#shared.get<TValue>(key));
+    return shared.ok ? shared.value : this.#local.get<TValue>(key);
+  }
+
+  async set(key: string, value: JsonValue, options?: CacheServiceSetOptions) {
+    await this.#local.set(key, value, options);
+    await this.#call(() => this.#shared.set(key, value, options));
+  }
+
+  async delete(key: string) {
+    await this.#local.delete(key);
+    await this.#call(() => this.#shared.delete(key));
+  }
+
+  withOptions(options: CacheServiceOptions): CacheService {
+    return new ResilientCache(
+      this.#shared.withOptions(options),
+      this.#local.withOptions(options),
+      { timeoutMs: this.#timeoutMs, logger: this.#logger },
+      this.#state,
+    );
+  }
+
+  async #call<T>(
+    operation: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false }> {
+    const state = this.#state;
+    if (state.down && Date.now() < state.downUntil) {
+      return { ok: false };
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const value = await Promise.race([
+        operation(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new CacheTimeoutError(
+                  `no answer within ${this.#timeoutMs} ms`,
+                ),
+              ),
+            this.#timeoutMs,
+          );
+        }),
+      ]);
+      if (state.down) {
+        state.down = false;
+        this.#logger?.info(
+          'The shared cache answers again: Cloudflare Access session state is shared by the replicas again',
+        );
+      }
+      return { ok: true, value };
+    } catch (error) {
+      if (!state.down) {
+        this.#logger?.warn(
+          `The shared cache failed (${
+            (error as Error).message
+          }): Cloudflare Access sign-in goes on with this replica's own session state, unshared, and tries the cache again every ${
+            CACHE_RETRY_MS / 1000
+          }s`,
+        );
+      }
+      state.down = true;
+      state.downUntil = Date.now() + CACHE_RETRY_MS;
+      return { ok: false };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * The cache the module keeps its session state in. Backstage's `memory`
+ * store (the default) is one process's Map that never evicts, so there the
+ * state goes to a bounded LRU of `maxEntries` in this process instead:
+ * nothing is shared in memory anyway. With a shared store (`backend.cache`
+ * redis, valkey, memcache...) it is the cache service, so replicas share it,
+ * each call bounded by `timeoutMs` and backed by an in-process copy that
+ * serves while the shared store is down.
+ *
+ * @public
+ */
+export function createCloudflareAccessSessionCache(options: {
+  cache: CacheService;
+  rootConfig: RootConfigService;
+  logger?: LoggerService;
+  /** How long one call to the shared cache may take; defaults to 250 ms. */
+  timeoutMs?: number;
+  /** The bound of the in-process store; defaults to 20,000 entries. */
+  maxEntries?: number;
+}): CacheService {
+  const { cache, rootConfig, logger } = options;
+  const local = BoundedMemoryCache.create(
+    options.maxEntries ?? MEMORY_STORE_MAX_ENTRIES,
+  );
+  const store =
+    rootConfig.getOptionalString('backend.cache.store') ?? 'memory';
+  if (store === 'memory') {
+    return local;
+  }
+  return new ResilientCache(cache, local, {
+    timeoutMs: options.timeoutMs ?? DEFAULT_CACHE_TIMEOUT_MS,
+    logger,
+  });
+}
