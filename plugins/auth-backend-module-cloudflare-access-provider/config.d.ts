@@ -81,6 +81,14 @@ export interface Config {
          */
         signInCacheDuration?: HumanDuration | string | 0;
         /**
+         * Set it when two deployments of one Access application (same team
+         * domain, same audience) share one cache store, e.g. blue and green,
+         * so that neither reads the other's session state. Deployments with
+         * different audiences are kept apart without it.
+         * @visibility backend
+         */
+        cacheNamespace?: string;
+        /**
          * Access service tokens allowed to sign in, and who each signs in as.
          * @deepVisibility secret
          */

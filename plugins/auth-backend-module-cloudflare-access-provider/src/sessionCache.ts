@@ -9,6 +9,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { durationToMilliseconds, JsonValue } from '@backstage/types';
 import { LRUCache } from 'lru-cache';
+import { guardRedisClientErrors } from './redisClientErrors';
 import { CloudflareAccessClaims } from './types';
 
 /**
@@ -282,6 +283,9 @@ export function createCloudflareAccessSessionCache(options: {
     rootConfig.getOptionalString('backend.cache.store') ?? 'memory';
   if (store === 'memory') {
     return local;
+  }
+  if (store === 'redis') {
+    guardRedisClientErrors(logger);
   }
   return new ResilientCache(cache, local, {
     timeoutMs: options.timeoutMs ?? DEFAULT_CACHE_TIMEOUT_MS,

@@ -21,9 +21,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a throwaway, in-memory redis-server on a free loopback port, stopped when this process exits. */
-export async function startRedis(): Promise<{ url: string }> {
-  const port = await freePort();
+/** A throwaway, in-memory redis-server on a loopback port. */
+export type TestRedis = {
+  url: string;
+  /** Stops the server, as an outage would; its data is gone. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+  /** Every key and its value, as `redis-cli` prints them. */
+  dump(): Record<string, string>;
+};
+
+function spawnRedis(port: number): Promise<ChildProcess> {
   // Backstage's cache clients outlive a stopped backend and fail loudly if
   // Redis goes first, so Redis lives until this process dies (setpriv's pdeathsig).
   const redis: ChildProcess = spawn(
@@ -35,17 +44,45 @@ export async function startRedis(): Promise<{ url: string }> {
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<ChildProcess>((resolve, reject) => {
     let output = '';
     redis.stdout!.on('data', chunk => {
       output += String(chunk);
       if (output.includes('Ready to accept connections')) {
-        resolve();
+        resolve(redis);
       }
     });
     redis.once('exit', code =>
       reject(new Error(`redis-server exited with ${code}: ${output}`)),
     );
   });
-  return { url: `redis://127.0.0.1:${port}` };
+}
+
+/** Starts a throwaway, in-memory redis-server on a free loopback port, stopped when this process exits. */
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort();
+  let redis: ChildProcess | undefined = await spawnRedis(port);
+  const cli = (...args: string[]) =>
+    execFileSync('redis-cli', ['-p', String(port), '--raw', ...args], {
+      encoding: 'utf8',
+    });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      const stopping = redis;
+      redis = undefined;
+      if (stopping && stopping.exitCode === null) {
+        stopping.removeAllListeners('exit');
+        stopping.kill('SIGKILL');
+        await once(stopping, 'exit');
+      }
+    },
+    async start() {
+      redis = await spawnRedis(port);
+    },
+    dump() {
+      const keys = cli('--scan').split('\n').filter(Boolean);
+      return Object.fromEntries(keys.map(key => [key, cli('GET', key)]));
+    },
+  };
 }

@@ -1,0 +1,57 @@
+/** A workaround for Backstage's Redis cache store, whose client has no 'error' listener and so never reconnects. */
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { LoggerService } from '@backstage/backend-plugin-api';
+
+// The Redis client classes given a default 'error' listener in this process.
+const guarded = new WeakSet<object>();
+
+/**
+ * Backstage's Redis store (`@keyv/redis` 4.x, used by `@backstage/backend-defaults`
+ * up to at least 0.19) creates a `@redis/client` and never listens to its
+ * 'error' event. When the connection drops, the client emits 'error' from
+ * inside its socket handler; with no listener that throws (an uncaught
+ * exception, "Socket closed unexpectedly") before the client schedules its
+ * reconnect, so every later cache call waits forever, even once Redis is back.
+ * This gives that client class a default: an 'error' nobody listens to is
+ * logged at debug level (the session cache logs the outage once) and the
+ * client goes on to reconnect. Clients that do listen are unchanged.
+ *
+ * Returns whether the client class was found.
+ */
+export function guardRedisClientErrors(logger?: LoggerService): boolean {
+  let createClient: () => EventEmitter;
+  try {
+    const fromBackendDefaults = createRequire(
+      require.resolve('@backstage/backend-defaults/package.json'),
+    );
+    const fromKeyvRedis = createRequire(fromBackendDefaults.resolve('@keyv/redis'));
+    ({ createClient } = fromKeyvRedis('@redis/client'));
+  } catch {
+    return false;
+  }
+  // The class right below EventEmitter is the client's own; an unconnected instance finds it.
+  let proto = Object.getPrototypeOf(createClient());
+  while (proto && Object.getPrototypeOf(proto) !== EventEmitter.prototype) {
+    proto = Object.getPrototypeOf(proto);
+  }
+  if (!proto) {
+    return false;
+  }
+  if (!guarded.has(proto)) {
+    const emit: EventEmitter['emit'] = proto.emit;
+    Object.defineProperty(proto, 'emit', {
+      configurable: true,
+      writable: true,
+      value(this: EventEmitter, event: string | symbol, ...args: unknown[]) {
+        if (event === 'error' && this.listenerCount('error') === 0) {
+          logger?.debug(`Redis cache client: ${(args[0] as Error)?.message}`);
+          return false;
+        }
+        return emit.call(this, event, ...args);
+      },
+    });
+    guarded.add(proto);
+  }
+  return true;
+}

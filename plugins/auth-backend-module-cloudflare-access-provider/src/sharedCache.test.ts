@@ -1,0 +1,145 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheServiceFactory } from '@backstage/backend-defaults/cache';
+import { JsonObject } from '@backstage/types';
+import {
+  AccessEmulator,
+  startAccessEmulator,
+} from '@cfaccess/access-emulator';
+import { hasRedisServer, startRedis, TestRedis } from './__testUtils__/redis';
+import {
+  accessGroupsOf,
+  CfaccessBackend,
+  EXAMPLE_ORG,
+  startCfaccessBackend,
+} from './__testUtils__/testBackend';
+
+// CI installs redis-server; a laptop without it skips these, saying so.
+const redisAvailable = hasRedisServer() || Boolean(process.env.CI);
+if (!redisAvailable) {
+  // eslint-disable-next-line no-console
+  console.warn('redis-server is not installed: skipping the shared cache tests (apt-get install redis-server)');
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
+
+(redisAvailable ? describe : describe.skip)('one Redis shared by several backends', () => {
+  let emulator: AccessEmulator;
+  let redis: TestRedis;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    emulator = await startAccessEmulator({
+      audience: ['aud-prod', 'aud-staging'],
+      catalog: [EXAMPLE_ORG],
+    });
+  });
+
+  afterAll(() => emulator?.close());
+
+  function startOnRedis(provider: JsonObject, catalogFile?: string) {
+    return startCfaccessBackend({
+      catalogFile,
+      provider: {
+        teamDomain: emulator.url,
+        identityTimeout: '1s',
+        accessGroups: accessGroupsOf(emulator, ['ada@example.com', 'linus@example.com']),
+        signIn: {
+          resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+        },
+        ...provider,
+      },
+      config: {
+        backend: { cache: { store: 'redis', connection: redis.url } },
+      },
+      features: [cacheServiceFactory],
+    });
+  }
+
+  describe('two deployments of one Access application', () => {
+    let production: CfaccessBackend;
+    let staging: CfaccessBackend;
+
+    beforeAll(async () => {
+      // Staging's catalog puts Ada in security, not platform.
+      const stagingOrg = join(await mkdtemp(join(tmpdir(), 'cfaccess-staging-')), 'org.yaml');
+      const org = await readFile(EXAMPLE_ORG, 'utf8');
+      await writeFile(
+        stagingOrg,
+        org.replace(/(name: ada\b[\s\S]*?memberOf: )\[platform\]/, '$1[security]'),
+      );
+      production = await startOnRedis({ audience: 'aud-prod' });
+      staging = await startOnRedis({ audience: 'aud-staging' }, stagingOrg);
+    }, 90_000);
+
+    it('each signs a person in from its own catalog, never from the other one\'s entries', async () => {
+      const { token } = await emulator.signIn('ada@example.com');
+      emulator.resetCounts();
+      const inProduction = await production.refresh(token);
+      const inStaging = await staging.refresh(token);
+      expect(inProduction.status).toBe(200);
+      expect(inStaging.status).toBe(200);
+      expect(inProduction.body.backstageIdentity.identity.ownershipEntityRefs).toContain('group:default/platform');
+      expect(inStaging.body.backstageIdentity.identity.ownershipEntityRefs).not.toContain('group:default/platform');
+      expect(inStaging.body.backstageIdentity.identity.ownershipEntityRefs).toContain('group:default/security');
+      // Each deployment asks Access itself: nothing crosses, not even the identity.
+      expect(emulator.requestCount('identity')).toBe(2);
+    });
+
+    it('keeps no bearer credential in Redis: no Access token, no Backstage token', async () => {
+      const { token } = await emulator.signIn('linus@example.com');
+      const issued = await production.refresh(token);
+      expect(issued.status).toBe(200);
+      const entries = redis.dump();
+      expect(Object.keys(entries).length).toBeGreaterThan(0);
+      for (const value of Object.values(entries)) {
+        expect(value).not.toMatch(JWT);
+        expect(value).not.toContain(issued.body.backstageIdentity.token);
+      }
+    });
+  });
+
+  describe('a Redis outage', () => {
+    let replicas: CfaccessBackend[];
+
+    beforeAll(async () => {
+      replicas = [
+        await startOnRedis({ audience: 'aud-prod', cacheNamespace: 'outage' }),
+        await startOnRedis({ audience: 'aud-prod', cacheNamespace: 'outage' }),
+      ];
+    }, 90_000);
+
+    it('keeps signing people in while Redis is down, and shares again once it is back', async () => {
+      const [first, second] = replicas;
+      const warm = (await emulator.signIn('grace@example.com')).token;
+      expect((await first.refresh(warm)).status).toBe(200);
+
+      await redis.stop();
+      // A hang fails here through the request timeout; how fast it answers is the bench's business.
+      const during = async (token: string) => {
+        const res = await first.refresh(token).timeout(10_000);
+        expect(res.status).toBe(200);
+        return res;
+      };
+      await during(warm);
+      await during((await emulator.signIn('grace@example.com')).token);
+      const newPerson = await during((await emulator.signIn('linus@example.com')).token);
+      expect(newPerson.body.backstageIdentity.identity.userEntityRef).toBe('user:default/linus');
+
+      await redis.start();
+      // Sharing resumes by itself: a session one replica saw costs the other no get-identity call.
+      let shared = false;
+      for (let attempt = 0; attempt < 30 && !shared; attempt++) {
+        await sleep(1000);
+        const { token } = await emulator.signIn('ada@example.com');
+        expect((await first.refresh(token)).status).toBe(200);
+        emulator.resetCounts();
+        expect((await second.refresh(token)).status).toBe(200);
+        shared = emulator.requestCount('identity') === 0;
+      }
+      expect(shared).toBe(true);
+    }, 60_000);
+  });
+});
