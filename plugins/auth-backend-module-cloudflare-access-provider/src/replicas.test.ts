@@ -3,21 +3,14 @@ import {
   AccessEmulator,
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
-import { hasRedisServer, startRedis } from './__testUtils__/redis';
+import { describeWithRedis, startRedis } from './__testUtils__/redis';
 import {
   CfaccessBackend,
   EXAMPLE_ORG,
   startCfaccessBackend,
 } from './__testUtils__/testBackend';
 
-// CI installs redis-server; a laptop without it skips these, saying so.
-const redisAvailable = hasRedisServer() || Boolean(process.env.CI);
-if (!redisAvailable) {
-  // eslint-disable-next-line no-console
-  console.warn('redis-server is not installed: skipping the replica tests (apt-get install redis-server)');
-}
-
-(redisAvailable ? describe : describe.skip)('two replicas sharing one Redis', () => {
+describeWithRedis('two replicas sharing one Redis', () => {
   let emulator: AccessEmulator;
   let redis: Awaited<ReturnType<typeof startRedis>>;
   let replicas: CfaccessBackend[];

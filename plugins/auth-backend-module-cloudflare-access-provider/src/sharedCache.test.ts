@@ -7,7 +7,7 @@ import {
   AccessEmulator,
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
-import { hasRedisServer, startRedis, TestRedis } from './__testUtils__/redis';
+import { describeWithRedis, startRedis, TestRedis } from './__testUtils__/redis';
 import {
   accessGroupsOf,
   CfaccessBackend,
@@ -15,17 +15,10 @@ import {
   startCfaccessBackend,
 } from './__testUtils__/testBackend';
 
-// CI installs redis-server; a laptop without it skips these, saying so.
-const redisAvailable = hasRedisServer() || Boolean(process.env.CI);
-if (!redisAvailable) {
-  // eslint-disable-next-line no-console
-  console.warn('redis-server is not installed: skipping the shared cache tests (apt-get install redis-server)');
-}
-
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
-(redisAvailable ? describe : describe.skip)('one Redis shared by several backends', () => {
+describeWithRedis('one Redis shared by several backends', () => {
   let emulator: AccessEmulator;
   let redis: TestRedis;
 

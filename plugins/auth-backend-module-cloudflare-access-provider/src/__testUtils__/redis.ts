@@ -12,6 +12,17 @@ export function hasRedisServer(): boolean {
   }
 }
 
+/** `describe` where redis-server can run (CI installs it); elsewhere skipped, saying so. */
+export function describeWithRedis(name: string, tests: () => void) {
+  if (hasRedisServer() || process.env.CI) {
+    describe(name, tests);
+    return;
+  }
+  // eslint-disable-next-line no-console
+  console.warn(`redis-server is not installed: skipping "${name}" (apt-get install redis-server)`);
+  describe.skip(name, tests);
+}
+
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
