@@ -4,11 +4,12 @@ import { decodeJwt, decodeProtectedHeader, JWTPayload } from 'jose';
 import { CloudflareAccessConfig, readCloudflareAccessConfig } from './config';
 import {
   CloudflareAccessAuthenticationError,
+  CloudflareAccessRefusalReason,
   CloudflareAccessUnavailableError,
 } from './errors';
 import { AccessIdentityClient } from './identityClient';
 import { SessionKeys } from './sessionCache';
-import { AccessTokenVerifier } from './verifier';
+import { AccessTokenVerifier, MAX_TOKEN_LENGTH } from './verifier';
 
 /**
  * Whether this Backstage would accept an Access token, and if not, which
@@ -41,67 +42,84 @@ async function publishedKids(config: CloudflareAccessConfig): Promise<string> {
   }
 }
 
-/** The token's values next to the config's, for the check that failed. */
-async function detailsFor(
-  reason: string,
-  token: string,
-  claims: JWTPayload,
-  config: CloudflareAccessConfig,
-): Promise<string[]> {
-  const now = Math.floor(Date.now() / 1000);
-  switch (reason) {
-    case 'audience':
-      return [
-        `token audience: ${[claims.aud ?? 'none'].flat().join(', ')}`,
-        `configured audience: ${config.audiences.join(', ')}`,
-      ];
-    case 'issuer':
-    case 'unknown_key':
-    case 'signature': {
-      const { kid, alg } = decodeProtectedHeader(token);
-      return [
-        `token issuer: ${claims.iss ?? 'none'}`,
-        `configured team domain: ${config.teamDomain}`,
-        `token key id: ${kid ?? 'none'} (${alg})`,
-        `keys the team domain publishes: ${await publishedKids(config)}`,
-      ];
-    }
-    case 'expired':
-    case 'not_yet_valid':
-      return [
-        `token not before ${iso(claims.nbf)}, expires ${iso(claims.exp)}`,
-        `this machine's clock: ${iso(now)} (clock tolerance ${config.clockToleranceSeconds}s)`,
-      ];
-    case 'service_token':
-      return [
-        `service token Client ID: ${String(claims.common_name)}, audience ${[
-          claims.aud ?? 'none',
-        ]
-          .flat()
-          .join(', ')}`,
-        `configured service tokens: ${
-          config.serviceTokens
-            .map(
-              entry =>
-                `${entry.token}${
-                  entry.audience ? ` (audience ${entry.audience.join(', ')})` : ''
-                }`,
-            )
-            .join(', ') || 'none'
-        }`,
-      ];
-    case 'token_type':
-      return [`token type: ${String(claims.type)}`];
-    case 'session_ended':
-      return [
-        `${config.identityUrl} answered that the Access session (identity_nonce ${String(
-          claims.identity_nonce,
-        )}) has ended: signed out, expired or revoked`,
-      ];
-    default:
-      return [];
-  }
+/** What an explanation of one refusal looks at: the token, its unverified claims, the config. */
+type Evidence = {
+  token: string;
+  claims: JWTPayload;
+  config: CloudflareAccessConfig;
+};
+
+const list = (value: unknown) => [value ?? 'none'].flat().join(', ');
+
+async function keyDetails({ token, claims, config }: Evidence) {
+  const { kid, alg } = decodeProtectedHeader(token);
+  return [
+    `token issuer: ${claims.iss ?? 'none'}`,
+    `configured team domain: ${config.teamDomain}`,
+    `token key id: ${kid ?? 'none'} (${alg})`,
+    `keys the team domain publishes: ${await publishedKids(config)}`,
+  ];
 }
+
+function clockDetails({ claims, config }: Evidence) {
+  return [
+    `token not before ${iso(claims.nbf)}, expires ${iso(claims.exp)}`,
+    `this machine's clock: ${iso(Math.floor(Date.now() / 1000))} (clock tolerance ${config.clockToleranceSeconds}s)`,
+  ];
+}
+
+const nothingMore = () => [];
+
+/**
+ * The token's values next to the config's, for each check that can fail:
+ * keyed by reason, so a new reason does not compile without its explanation.
+ */
+const DETAILS: Record<
+  CloudflareAccessRefusalReason,
+  (evidence: Evidence) => string[] | Promise<string[]>
+> = {
+  missing: nothingMore,
+  malformed: ({ token }) => [
+    `token length ${token.length} (at most ${MAX_TOKEN_LENGTH}); it must be three base64url segments joined by dots, with no spaces or line breaks`,
+  ],
+  algorithm: ({ token }) => [
+    `token algorithm: ${String(decodeProtectedHeader(token).alg)} (Access signs with RS256)`,
+  ],
+  signature: keyDetails,
+  unknown_key: keyDetails,
+  issuer: keyDetails,
+  audience: ({ claims, config }) => [
+    `token audience: ${list(claims.aud)}`,
+    `configured audience: ${config.audiences.join(', ')}`,
+  ],
+  expired: clockDetails,
+  not_yet_valid: clockDetails,
+  token_type: ({ claims }) => [`token type: ${String(claims.type)}`],
+  subject: ({ claims }) => [
+    `token sub: ${JSON.stringify(claims.sub ?? null)}, common_name: ${JSON.stringify(
+      claims.common_name ?? null,
+    )}`,
+  ],
+  service_token: ({ claims, config }) => [
+    `service token Client ID: ${String(claims.common_name)}, audience ${list(claims.aud)}`,
+    `configured service tokens: ${
+      config.serviceTokens
+        .map(
+          entry =>
+            `${entry.token}${entry.audience ? ` (audience ${entry.audience.join(', ')})` : ''}`,
+        )
+        .join(', ') || 'none'
+    }`,
+  ],
+  session_ended: ({ claims, config }) => [
+    `${config.identityUrl} answered that the Access session (identity_nonce ${String(
+      claims.identity_nonce,
+    )}) has ended: signed out, expired or revoked`,
+  ],
+  keys_unavailable: ({ config }) => [
+    `${config.certsUrl} could not be fetched from this machine`,
+  ],
+};
 
 /**
  * Runs the module's own token checks on a token, with `config` being the
@@ -182,7 +200,7 @@ export async function explainCloudflareAccessToken(options: {
       accepted: false,
       reason: error.reason,
       summary: error.message,
-      details: await detailsFor(error.reason, token, claims, config),
+      details: await DETAILS[error.reason]({ token, claims, config }),
     };
   }
 }

@@ -25,6 +25,9 @@ describe('sign-in resolvers through a real backend and catalog', () => {
             { id: 'g-gone', name: 'not-in-catalog' },
             // Made by Ada herself, named like a team she is not in.
             { id: 'g-made-by-ada', name: 'ci' },
+            // Names no catalog entity could have.
+            { id: 'g-blank', name: '' },
+            { id: 'g-odd', name: 'a/b:c' },
           ],
         },
         { email: 'twin@example.com', groups: [] },
