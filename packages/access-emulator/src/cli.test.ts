@@ -9,6 +9,7 @@ describe('parseCliArgs', () => {
       parseCliArgs([
         '--upstream', 'http://localhost:3000',
         '--route', '/api/=http://localhost:7007',
+        '--route', '/replicas/=http://localhost:7008,http://localhost:7009',
         '--port', '7000',
         '--host', 'localhost',
         '--issuer', 'https://acme.cloudflareaccess.com',
@@ -23,7 +24,10 @@ describe('parseCliArgs', () => {
       ]),
     ).toEqual({
       upstream: 'http://localhost:3000',
-      routes: { '/api/': 'http://localhost:7007' },
+      routes: {
+        '/api/': 'http://localhost:7007',
+        '/replicas/': ['http://localhost:7008', 'http://localhost:7009'],
+      },
       port: 7000,
       host: 'localhost',
       issuer: 'https://acme.cloudflareaccess.com',

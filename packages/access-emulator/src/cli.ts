@@ -12,7 +12,8 @@ Options:
   --audience <tag>           AUD tag put in every token's "aud" (required; repeat for more)
   --upstream <url>           application to reverse-proxy to, e.g. http://localhost:3000
                              (without it, signed-in requests get a JSON echo of the headers)
-  --route <prefix>=<url>     send paths starting with <prefix> to another upstream, like a
+  --route <prefix>=<url>[,<url>...]
+                             send paths starting with <prefix> to another upstream (several: in turn), like a
                              Cloudflare Tunnel ingress rule, e.g. /api/=http://localhost:7007
                              (repeatable; the longest matching prefix wins)
   --port <n>                 port to listen on (default 0: any free port)
@@ -45,14 +46,16 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   return number;
 }
 
-function route(value: string): [string, string] {
+function route(value: string): [string, string | string[]] {
   const separator = value.indexOf('=');
   const prefix = value.slice(0, separator);
-  const target = value.slice(separator + 1);
-  if (separator <= 0 || !prefix.startsWith('/') || !/^https?:\/\/[^/]/.test(target)) {
-    throw new UsageError(`--route must look like /path/=http://host:port, got "${value}"`);
+  const targets = value.slice(separator + 1).split(',');
+  if (separator <= 0 || !prefix.startsWith('/') || !targets.every(target => /^https?:\/\/[^/]/.test(target))) {
+    throw new UsageError(
+      `--route must look like /path/=http://host:port (or /path/=http://a:1,http://b:2 to take them in turn), got "${value}"`,
+    );
   }
-  return [prefix, target];
+  return [prefix, targets.length === 1 ? targets[0] : targets];
 }
 
 function serviceToken(value: string): AccessEmulatorServiceToken {
@@ -136,7 +139,9 @@ export async function runCli(argv: string[]): Promise<void> {
 
   const log = (line: string) => console.log(`[access-emulator] ${line}`);
   const emulator = await startAccessEmulator({ ...options, logger: log });
-  const routes = Object.entries(options.routes ?? {}).map(([prefix, url]) => `, ${prefix} -> ${url}`);
+  const routes = Object.entries(options.routes ?? {}).map(
+    ([prefix, url]) => `, ${prefix} -> ${[url].flat().join(' | ')}`,
+  );
   const target =
     (options.upstream ?? '(no upstream: signed-in requests get a JSON echo of their headers)') + routes.join('');
   console.log(

@@ -72,7 +72,11 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
     if (!prefix.startsWith('/')) {
       throw new Error(`Access emulator route ${prefix} must be a path starting with /`);
     }
-    checkHttpUrl(`routes['${prefix}']`, target);
+    const targets = [target].flat();
+    if (targets.length === 0) {
+      throw new Error(`Access emulator route ${prefix} has no upstream`);
+    }
+    targets.forEach(url => checkHttpUrl(`routes['${prefix}']`, url));
   }
   const country = options.country ?? 'GB';
   const log = options.logger ?? (() => {});
@@ -149,6 +153,7 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
       controls.identityAs = email;
     },
     requestCount: endpoint => controls.count(endpoint),
+    upstreamRequestCounts: () => upstream.counts(),
     resetCounts: () => controls.resetCounts(),
     endSession: identityNonce => edge.endSession(identityNonce),
     close,

@@ -37,8 +37,10 @@ export interface AccessEmulatorOptions {
   /**
    * Path prefixes sent to other upstreams, like a Cloudflare Tunnel's ingress
    * rules: `{ '/api/': 'http://localhost:7007' }`. The longest matching prefix wins.
+   * A list of upstreams is taken in turn (round robin), as a Tunnel balances
+   * over replicas: `{ '/api/': ['http://localhost:7007', 'http://localhost:7008'] }`.
    */
-  routes?: Record<string, string>;
+  routes?: Record<string, string | string[]>;
   /**
    * The `iss` of every token, when the emulator stands in for a team domain
    * reached under another name (e.g. `https://acme.cloudflareaccess.com`
@@ -174,6 +176,8 @@ export interface AccessEmulator {
    * person's identity instead of the session's own; undefined restores normal answers.
    */
   answerIdentityAs(email: string | undefined): void;
+  /** Requests proxied so far to each upstream URL (a route's or the default upstream). */
+  upstreamRequestCounts(): Record<string, number>;
   /** Requests served so far, per endpoint (counts every request, including failed/timeout ones). */
   requestCount(endpoint: CountedEndpoint): number;
   resetCounts(): void;

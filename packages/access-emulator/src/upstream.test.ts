@@ -218,4 +218,26 @@ describe('routes to several upstreams', () => {
       await api.close();
     }
   });
+
+  it('takes a route\'s upstreams in turn, as a Tunnel balances over replicas, and counts them', async () => {
+    const first = await startTestUpstream();
+    const second = await startTestUpstream();
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      routes: { '/api/': [first.url, second.url] },
+    });
+    try {
+      const cookie = authorizationCookieOf(await signInWithForm(emulator, 'ada@example.com')) ?? '';
+      for (let i = 0; i < 4; i++) {
+        expect((await fetch(`${emulator.url}/api/${i}`, { headers: { cookie } })).status).toBe(200);
+      }
+      expect(first.requests.map(r => r.url)).toEqual(['/api/0', '/api/2']);
+      expect(second.requests.map(r => r.url)).toEqual(['/api/1', '/api/3']);
+      expect(emulator.upstreamRequestCounts()).toEqual({ [first.url]: 2, [second.url]: 2 });
+    } finally {
+      await emulator.close();
+      await first.close();
+      await second.close();
+    }
+  });
 });

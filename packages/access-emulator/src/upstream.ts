@@ -11,6 +11,8 @@ export interface Upstream {
   ws(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Ends proxied WebSocket connections. */
   close(): void;
+  /** Requests sent to each upstream URL so far. */
+  counts(): Record<string, number>;
 }
 
 /** Without an upstream, answers with the headers the application would have received. */
@@ -24,23 +26,39 @@ function echoUpstream(): Upstream {
       sendOnSocket(socket, textReply(502, 'No upstream is configured for WebSockets.'));
     },
     close() {},
+    counts: () => ({}),
   };
 }
 
-/** The upstream for a request: the longest route prefix it starts with, else the default. */
-function targetFor(url: string | undefined, fallback: string | undefined, routes: Record<string, string>) {
-  const path = url ?? '/';
-  const prefix = Object.keys(routes)
-    .filter(candidate => path.startsWith(candidate))
-    .sort((a, b) => b.length - a.length)[0];
-  return prefix ? routes[prefix] : fallback;
+/** Where a route's requests go: one upstream, or several taken in turn, as a Tunnel balances over replicas. */
+export type RouteTargets = string | string[];
+
+/** Picks upstreams: the longest route prefix a path starts with, else the default; a route's targets in turn. */
+function targetPicker(fallback: string | undefined, routes: Record<string, RouteTargets>) {
+  const turns = new Map<string, number>();
+  const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length);
+  return (url: string | undefined): string | undefined => {
+    const path = url ?? '/';
+    const prefix = prefixes.find(candidate => path.startsWith(candidate));
+    if (!prefix) {
+      return fallback;
+    }
+    const targets = [routes[prefix]].flat();
+    const turn = turns.get(prefix) ?? 0;
+    turns.set(prefix, turn + 1);
+    return targets[turn % targets.length];
+  };
 }
 
 function proxyUpstream(
   fallback: string | undefined,
-  routes: Record<string, string>,
+  routes: Record<string, RouteTargets>,
   log: (line: string) => void,
 ): Upstream {
+  const targetFor = targetPicker(fallback, routes);
+  const counts: Record<string, number> = {};
+  // The target each proxied request went to, for its error message.
+  const targets = new WeakMap<IncomingMessage, string>();
   const echo = echoUpstream();
   const proxy = httpProxy.createProxyServer({ ws: true, changeOrigin: false, xfwd: true });
   const cookies = new WeakMap<IncomingMessage, string>();
@@ -58,7 +76,7 @@ function proxyUpstream(
   });
   // An unreachable upstream must give the client a 502, never crash the emulator.
   proxy.on('error', (error, req, res) => {
-    const target = targetFor(req.url, fallback, routes);
+    const target = targets.get(req) ?? 'the upstream';
     log(`upstream ${target} failed for ${req.method} ${req.url}: ${error.message}`);
     const reply = textReply(502, `Bad gateway: the Access emulator could not reach ${target} (${error.message}).`);
     if (!(res instanceof ServerResponse)) {
@@ -72,7 +90,7 @@ function proxyUpstream(
 
   return {
     web(req, res, setCookie) {
-      const target = targetFor(req.url, fallback, routes);
+      const target = targetFor(req.url);
       if (!target) {
         echo.web(req, res, setCookie);
         return;
@@ -80,14 +98,18 @@ function proxyUpstream(
       if (setCookie) {
         cookies.set(req, setCookie);
       }
+      targets.set(req, target);
+      counts[target] = (counts[target] ?? 0) + 1;
       proxy.web(req, res, { target });
     },
     ws(req, socket, head) {
-      const target = targetFor(req.url, fallback, routes);
+      const target = targetFor(req.url);
       if (!target) {
         echo.ws(req, socket, head);
         return;
       }
+      targets.set(req, target);
+      counts[target] = (counts[target] ?? 0) + 1;
       proxy.ws(req, socket, head, { target });
     },
     close() {
@@ -96,12 +118,13 @@ function proxyUpstream(
       }
       proxy.close();
     },
+    counts: () => ({ ...counts }),
   };
 }
 
 export function createUpstream(
   target: string | undefined,
-  routes: Record<string, string>,
+  routes: Record<string, RouteTargets>,
   log: (line: string) => void,
 ): Upstream {
   return target || Object.keys(routes).length > 0 ? proxyUpstream(target, routes, log) : echoUpstream();
