@@ -68,21 +68,62 @@ async function stopGroup(pgid: number): Promise<void> {
   }
 }
 
+/** A server process to start: what to run, and the URL that answers once it is up. */
+export interface ServerSpec {
+  name: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  readyUrl: string;
+  env?: Record<string, string>;
+}
+
+/** The spec of a server of `npm start`, by name. */
+export function localServer(
+  name: LocalServerName,
+  accessArgs: string[] = [],
+): ServerSpec {
+  return {
+    name,
+    ...commandFor(name, accessArgs),
+    readyUrl: LOCAL_STACK[name].readyUrl,
+  };
+}
+
+/** The sample backend run as `npm start` runs it, plus config files (for replicas). */
+export function backendServer(
+  name: string,
+  readyUrl: string,
+  configFiles: string[],
+): ServerSpec {
+  const spec = commandFor('backend', []);
+  return {
+    name,
+    ...spec,
+    args: [
+      ...spec.args,
+      ...['../../app-config.yaml', ...configFiles].flatMap(file => [
+        '--config',
+        file,
+      ]),
+    ],
+    readyUrl,
+  };
+}
+
 /**
- * Starts servers of the local stack, each in its own process group so that
- * stopping ends npm and every child, and waits until each answers. Logs go to e2e/artifacts/logs/<label>-<name>.log.
+ * Starts servers, each in its own process group so that stopping ends npm
+ * and every child, and waits until each answers. Logs go to
+ * e2e/artifacts/logs/<label>-<name>.log.
  */
-export async function startLocalStack(options: {
-  label: string;
-  servers: LocalServerName[];
-  /** Extra emulator flags, e.g. a short session. */
-  accessArgs?: string[];
-}): Promise<LocalStack> {
-  const { label, servers, accessArgs = [] } = options;
-  for (const name of servers) {
-    if (await isUp(LOCAL_STACK[name].readyUrl)) {
+export async function startServers(
+  label: string,
+  specs: ServerSpec[],
+): Promise<LocalStack> {
+  for (const { readyUrl } of specs) {
+    if (await isUp(readyUrl)) {
       throw new Error(
-        `${LOCAL_STACK[name].readyUrl} already answers: stop "npm start" before running the e2e tests`,
+        `${readyUrl} already answers: stop "npm start" before running the e2e tests`,
       );
     }
   }
@@ -101,11 +142,9 @@ export async function startLocalStack(options: {
 
   try {
     await Promise.all(
-      servers.map(async name => {
-        const { readyUrl } = LOCAL_STACK[name];
+      specs.map(async ({ name, command, args, cwd, env, readyUrl }) => {
         const logFile = join(logDir, `${label}-${name}.log`);
         const log = openSync(logFile, 'w');
-        const { command, args, cwd } = commandFor(name, accessArgs);
         const child = spawn(command, args, {
           cwd,
           detached: true,
@@ -116,6 +155,7 @@ export async function startLocalStack(options: {
             BROWSER: 'none',
             CI: 'true',
             NODE_ENV: 'development',
+            ...env,
           },
         });
         groups.push(child.pid!);
@@ -139,4 +179,17 @@ export async function startLocalStack(options: {
     throw error;
   }
   return { stop };
+}
+
+/** Starts servers of the local stack (`npm start`'s), on its ports. */
+export function startLocalStack(options: {
+  label: string;
+  servers: LocalServerName[];
+  /** Extra emulator flags, e.g. a short session. */
+  accessArgs?: string[];
+}): Promise<LocalStack> {
+  return startServers(
+    options.label,
+    options.servers.map(name => localServer(name, options.accessArgs)),
+  );
 }
