@@ -32,7 +32,19 @@ const BACKENDS = [
   { name: 'backend-current', providers: ['cfaccess', 'cfaccess-custom'] },
 ];
 
+/** Apps of both lines; the 1.55 one gets the current one's src and tsconfig. */
+const REACT_PROJECTS = ['react-library', 'react-library-1.55'];
+
 const SERVICE_TOKEN_ID = 'packaging-check.access';
+
+/** Printed for each backend, to show which line it ran. */
+const BACKSTAGE_PACKAGES = [
+  '@backstage/backend-defaults',
+  '@backstage/plugin-auth-backend',
+  '@backstage/plugin-catalog-backend',
+  '@backstage/backend-plugin-api',
+  '@backstage/plugin-auth-node',
+];
 
 const work = mkdtempSync(join(tmpdir(), 'cfaccess-packaging-'));
 
@@ -138,8 +150,13 @@ describe('the packed packages, installed outside the workspace', () => {
       files[dir] = await pack(dir, tarball);
     }
     cpSync(FIXTURES, work, { recursive: true });
+    for (const shared of ['src', 'tsconfig.json']) {
+      cpSync(join(FIXTURES, REACT_PROJECTS[0], shared), join(work, REACT_PROJECTS[1], shared), {
+        recursive: true,
+      });
+    }
     await Promise.all(
-      [...BACKENDS.map(b => b.name), 'react-library'].map(npmInstall),
+      [...BACKENDS.map(b => b.name), ...REACT_PROJECTS].map(npmInstall),
     );
     await Promise.all(
       BACKENDS.map(({ name }) =>
@@ -190,19 +207,21 @@ describe('the packed packages, installed outside the workspace', () => {
     }
   });
 
-  it('type-checks and bundles the sign-in library in a standalone TypeScript project', async () => {
-    const project = join(work, 'react-library');
-    const checked = await output(process.execPath, [TSC, '-p', '.'], project);
-    assert.equal(checked.code, 0, checked.text);
-    // Its ESM is for bundlers (Material UI 4 has directory imports), as in an app build.
-    const bundled = await output(
-      ESBUILD,
-      ['src/App.tsx', '--bundle', '--format=esm', '--jsx=automatic', '--outdir=bundle',
-        '--loader:.svg=file', '--loader:.png=file', '--log-level=warning'],
-      project,
-    );
-    assert.equal(bundled.code, 0, bundled.text);
-  });
+  for (const name of REACT_PROJECTS) {
+    it(`type-checks and bundles the sign-in library in ${name}`, async () => {
+      const project = join(work, name);
+      const checked = await output(process.execPath, [TSC, '-p', '.'], project);
+      assert.equal(checked.code, 0, checked.text);
+      // Its ESM is for bundlers (Material UI 4 has directory imports), as in an app build.
+      const bundled = await output(
+        ESBUILD,
+        ['src/App.tsx', '--bundle', '--format=esm', '--jsx=automatic', '--outdir=bundle',
+          '--loader:.svg=file', '--loader:.png=file', '--log-level=warning'],
+        project,
+      );
+      assert.equal(bundled.code, 0, bundled.text);
+    });
+  }
 
   for (const { name, providers } of BACKENDS) {
     describe(name, () => {
@@ -245,6 +264,13 @@ describe('the packed packages, installed outside the workspace', () => {
       }, { timeout: START_TIMEOUT_MS + 10_000 });
 
       after(() => backend && stop(backend));
+
+      it('installed these Backstage versions', t => {
+        for (const pkg of BACKSTAGE_PACKAGES) {
+          const manifest = require(join(work, name, 'node_modules', pkg, 'package.json'));
+          t.diagnostic(`${pkg} ${manifest.version}`);
+        }
+      });
 
       for (const provider of providers) {
         it(`signs a person in through ${provider}`, async () => {
