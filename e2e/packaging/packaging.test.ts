@@ -4,12 +4,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, openSync, renameSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AccessEmulator } from '@cfaccess/access-emulator';
+import { freePort } from '../../packages/bench/src/backendProcess';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 const FIXTURES = join(__dirname, 'fixtures');
@@ -101,14 +100,6 @@ function npmInstall(name: string) {
     join(work, name),
     name,
   );
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise(done => server.once('listening', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise(done => server.close(done));
-  return port;
 }
 
 function refresh(
