@@ -5,10 +5,8 @@ import { createBackend } from '@backstage/backend-defaults';
 const accessModules = {
   ours: () =>
     import('@cfaccess/plugin-auth-backend-module-cloudflare-access-provider'),
-  upstream: () =>
-    // A devDependency on purpose: only the bench uses it.
-    // eslint-disable-next-line @backstage/no-undeclared-imports
-    import('@backstage/plugin-auth-backend-module-cloudflare-access-provider'),
+  // Installed outside the workspace by the bench (upstreamModule.ts).
+  upstream: () => import(process.env.BENCH_UPSTREAM_MODULE!),
 };
 
 const name = process.env.BENCH_ACCESS_MODULE;

@@ -56,7 +56,8 @@ function clockTicksPerSecond(): number {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now (the packaging check uses it too). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done, fail) => {
     server.once('error', fail);

@@ -4,6 +4,7 @@ import { startBackend } from './backendProcess';
 import type { AccessModule, RunningBackend } from './backendProcess';
 import type { Cleanup } from './cleanup';
 import { startTeamDomainProxy } from './teamDomainProxy';
+import { installUpstreamModule } from './upstreamModule';
 
 /** The upstream module only calls https://<teamName>.cloudflareaccess.com. */
 const UPSTREAM_TEAM = 'bench';
@@ -40,7 +41,10 @@ async function accessSetup(
   return {
     provider: { teamName: UPSTREAM_TEAM },
     preload: [require.resolve('./redirect.cjs')],
-    env: { NODE_EXTRA_CA_CERTS: proxy.certFile },
+    env: {
+      NODE_EXTRA_CA_CERTS: proxy.certFile,
+      BENCH_UPSTREAM_MODULE: await installUpstreamModule(),
+    },
   };
 }
 

@@ -1,0 +1,289 @@
+// The packages as users get them: packed, installed outside this workspace
+// into standalone Backstage backends of both supported lines, and run.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, openSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AccessEmulator } from '@cfaccess/access-emulator';
+import { freePort } from '../../packages/bench/src/backendProcess';
+
+const REPO_ROOT = resolve(__dirname, '../..');
+const FIXTURES = join(__dirname, 'fixtures');
+const TSC = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
+const ESBUILD = join(REPO_ROOT, 'node_modules/esbuild/bin/esbuild');
+const CATALOG_FILE = join(REPO_ROOT, 'examples/org.yaml');
+const INSTALL_TIMEOUT_MS = 600_000;
+const START_TIMEOUT_MS = 120_000;
+
+/** Each publishable package and the name its tarball gets in the fixtures' package.json. */
+const PACKAGES = [
+  { dir: 'plugins/auth-backend-module-cloudflare-access-provider', tarball: 'module.tgz' },
+  { dir: 'plugins/cloudflare-access-react', tarball: 'cloudflare-access-react.tgz' },
+  { dir: 'packages/access-emulator', tarball: 'access-emulator.tgz' },
+];
+
+/** The standalone backends; the emulator's tarball is installed in the first. */
+const BACKENDS = [
+  { name: 'backend-1.55', providers: ['cfaccess'] },
+  { name: 'backend-current', providers: ['cfaccess', 'cfaccess-custom'] },
+];
+
+/** Apps of both lines; the 1.55 one gets the current one's src and tsconfig. */
+const REACT_PROJECTS = ['react-library', 'react-library-1.55'];
+
+const SERVICE_TOKEN_ID = 'packaging-check.access';
+
+/** Printed for each backend, to show which line it ran. */
+const BACKSTAGE_PACKAGES = [
+  '@backstage/backend-defaults',
+  '@backstage/plugin-auth-backend',
+  '@backstage/plugin-catalog-backend',
+  '@backstage/backend-plugin-api',
+  '@backstage/plugin-auth-node',
+];
+
+const work = mkdtempSync(join(tmpdir(), 'cfaccess-packaging-'));
+
+/** Runs a command to completion, output to a log file in the work folder; rejects on failure. */
+function run(command: string, args: string[], cwd: string, log: string) {
+  const out = openSync(join(work, `${log}.log`), 'a');
+  const child = spawn(command, args, { cwd, stdio: ['ignore', out, out] });
+  return new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), INSTALL_TIMEOUT_MS);
+    child.once('error', fail);
+    child.once('exit', code => {
+      clearTimeout(timer);
+      if (code === 0) {
+        done();
+      } else {
+        fail(new Error(`${command} ${args.join(' ')} exited ${code}; see ${work}/${log}.log`));
+      }
+    });
+  });
+}
+
+/** Runs a command and returns what it printed: `stdout` alone, and `text` with stderr. */
+function output(command: string, args: string[], cwd: string) {
+  const child = spawn(command, args, { cwd });
+  let stdout = '';
+  let text = '';
+  child.stdout.on('data', chunk => {
+    stdout += chunk;
+    text += chunk;
+  });
+  child.stderr.on('data', chunk => (text += chunk));
+  return new Promise<{ code: number | null; stdout: string; text: string }>(
+    done => child.once('close', code => done({ code, stdout, text })),
+  );
+}
+
+async function pack(dir: string, tarball: string) {
+  const dest = join(work, 'tarballs');
+  const { code, stdout, text } = await output(
+    'npm',
+    ['pack', '--json', '--pack-destination', dest],
+    join(REPO_ROOT, dir),
+  );
+  assert.equal(code, 0, text);
+  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('[')));
+  renameSync(join(dest, packed.filename), join(dest, tarball));
+  return packed.files.map((file: { path: string }) => file.path) as string[];
+}
+
+function npmInstall(name: string) {
+  return run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
+    join(work, name),
+    name,
+  );
+}
+
+function refresh(
+  url: string,
+  provider: string,
+  token: string,
+  method: 'GET' | 'POST' = 'GET',
+) {
+  return fetch(`${url}/api/auth/${provider}/refresh`, {
+    method,
+    headers: {
+      'cf-access-jwt-assertion': token,
+      'x-requested-with': 'XMLHttpRequest',
+    },
+  });
+}
+
+async function userEntityRef(response: Response): Promise<string> {
+  const body = await response.text();
+  assert.equal(response.status, 200, body);
+  return JSON.parse(body).backstageIdentity.identity.userEntityRef;
+}
+
+async function stop(child: ChildProcess) {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise(done => child.once('exit', done));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+describe('the packed packages, installed outside the workspace', () => {
+  const files: Record<string, string[]> = {};
+  let emulator: AccessEmulator;
+
+  before(async () => {
+    mkdirSync(join(work, 'tarballs'));
+    for (const { dir, tarball } of PACKAGES) {
+      files[dir] = await pack(dir, tarball);
+    }
+    cpSync(FIXTURES, work, { recursive: true });
+    for (const shared of ['src', 'tsconfig.json']) {
+      cpSync(join(FIXTURES, REACT_PROJECTS[0], shared), join(work, REACT_PROJECTS[1], shared), {
+        recursive: true,
+      });
+    }
+    await Promise.all(
+      [...BACKENDS.map(b => b.name), ...REACT_PROJECTS].map(npmInstall),
+    );
+    await Promise.all(
+      BACKENDS.map(({ name }) =>
+        run(
+          process.execPath,
+          [TSC, '--outDir', 'dist', '--rootDir', 'src', '--module', 'commonjs',
+            '--target', 'es2022', '--esModuleInterop', '--strict', '--skipLibCheck',
+            'src/index.ts'],
+          join(work, name),
+          name,
+        ),
+      ),
+    );
+    // The programmatic API of the installed emulator tarball, not the workspace's source.
+    const installed = join(work, BACKENDS[0].name, 'node_modules/@cfaccess/access-emulator');
+    const { startAccessEmulator } = require(installed) as typeof import('@cfaccess/access-emulator');
+    emulator = await startAccessEmulator({
+      audience: 'packaging-aud',
+      catalog: [CATALOG_FILE],
+    });
+  }, { timeout: INSTALL_TIMEOUT_MS * 2 });
+
+  after(() => emulator?.close());
+
+  it('packs code, types and bins', () => {
+    for (const { dir } of PACKAGES) {
+      const manifest = require(join(REPO_ROOT, dir, 'package.json'));
+      const expected = [
+        manifest.publishConfig.main,
+        manifest.publishConfig.types,
+        ...Object.values<string>(manifest.bin ?? {}),
+      ];
+      for (const file of expected) {
+        assert.ok(files[dir].includes(file), `${dir}: the tarball has no ${file}`);
+      }
+    }
+  });
+
+  it('runs the bins of the installed tarballs', async () => {
+    for (const bin of ['cfaccess-explain', 'access-emulator']) {
+      const { code, text } = await output(
+        join(work, BACKENDS[0].name, 'node_modules/.bin', bin),
+        ['--help'],
+        work,
+      );
+      assert.equal(code, 0, text);
+      assert.match(text, new RegExp(`^Usage: ${bin} `));
+    }
+  });
+
+  for (const name of REACT_PROJECTS) {
+    it(`type-checks and bundles the sign-in library in ${name}`, async () => {
+      const project = join(work, name);
+      const checked = await output(process.execPath, [TSC, '-p', '.'], project);
+      assert.equal(checked.code, 0, checked.text);
+      // Its ESM is for bundlers (Material UI 4 has directory imports), as in an app build.
+      const bundled = await output(
+        ESBUILD,
+        ['src/App.tsx', '--bundle', '--format=esm', '--jsx=automatic', '--outdir=bundle',
+          '--loader:.svg=file', '--loader:.png=file', '--log-level=warning'],
+        project,
+      );
+      assert.equal(bundled.code, 0, bundled.text);
+    });
+  }
+
+  for (const { name, providers } of BACKENDS) {
+    describe(name, () => {
+      let backend: ChildProcess;
+      let url: string;
+
+      before(async () => {
+        const port = await freePort();
+        url = `http://localhost:${port}`;
+        const log = openSync(join(work, `${name}.log`), 'a');
+        backend = spawn(
+          process.execPath,
+          ['dist/index.js', '--config', '../app-config.yaml'],
+          {
+            cwd: join(work, name),
+            stdio: ['ignore', log, log],
+            env: {
+              ...process.env,
+              BACKEND_PORT: String(port),
+              ACCESS_TEAM_DOMAIN: emulator.url,
+              CATALOG_FILE,
+            },
+          },
+        );
+        // Up once the catalog has read the Users and a person signs in.
+        const deadline = Date.now() + START_TIMEOUT_MS;
+        const { token } = await emulator.signIn('ada@example.com');
+        for (;;) {
+          assert.equal(backend.exitCode, null, `${name} exited; see ${work}/${name}.log`);
+          const status = await refresh(url, 'cfaccess', token).then(
+            r => r.body?.cancel().then(() => r.status),
+            () => 0,
+          );
+          if (status === 200) {
+            break;
+          }
+          assert.ok(Date.now() < deadline, `${name} did not sign in (${status}); see ${work}/${name}.log`);
+          await new Promise(done => setTimeout(done, 500));
+        }
+      }, { timeout: START_TIMEOUT_MS + 10_000 });
+
+      after(() => backend && stop(backend));
+
+      it('installed these Backstage versions', t => {
+        for (const pkg of BACKSTAGE_PACKAGES) {
+          const manifest = require(join(work, name, 'node_modules', pkg, 'package.json'));
+          t.diagnostic(`${pkg} ${manifest.version}`);
+        }
+      });
+
+      for (const provider of providers) {
+        it(`signs a person in through ${provider}`, async () => {
+          const { token } = await emulator.signIn('grace@example.com');
+          const response = await refresh(url, provider, token);
+          assert.equal(await userEntityRef(response), 'user:default/grace');
+        });
+      }
+
+      it('signs a service token in as its subject', async () => {
+        const token = await emulator.mintServiceToken(SERVICE_TOKEN_ID);
+        const response = await refresh(url, 'cfaccess', token, 'POST');
+        assert.equal(await userEntityRef(response), 'user:default/ci-bot');
+      });
+
+      it('refuses a request with no token with a 401', async () => {
+        const response = await fetch(`${url}/api/auth/cfaccess/refresh`, {
+          headers: { 'x-requested-with': 'XMLHttpRequest' },
+        });
+        await response.body?.cancel();
+        assert.equal(response.status, 401);
+      });
+    });
+  }
+});
