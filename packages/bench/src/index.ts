@@ -3,7 +3,14 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AccessModule } from './backendProcess';
 import { Cleanup } from './cleanup';
-import { ACCESS_HEADER, CONNECTIONS, PHASE_NAMES, runSlice, summarize } from './phases';
+import {
+  ACCESS_HEADER,
+  CONNECTIONS,
+  GARBAGE_TOKEN,
+  PHASE_NAMES,
+  runSlice,
+  summarize,
+} from './phases';
 import type { PhaseName, PhaseTokens, Slice } from './phases';
 import { identityNotes, ratioLines, resultTable } from './report';
 import type { ModuleRun } from './report';
@@ -88,15 +95,25 @@ async function runContenderSlice(contender: Contender, phase: PhaseName, round: 
   } else if (phase === 'new-person') {
     checked = await check(target, phase, 'ada', await target.signIn('ada'));
     tokens = { kind: 'each', tokens: contender.newPersonTokens[round], used: 0 };
-  } else {
+  } else if (phase === 'no-token') {
     checked = await check(target, phase, 'linus', await target.signIn('linus'));
     const refused = await refresh(target.refreshUrl);
     checked += `; without a token ${refused.status}`;
     tokens = { kind: 'none' };
+  } else if (phase === 'garbage-token') {
+    checked = await check(target, phase, 'linus', await target.signIn('linus'));
+    const refused = await refresh(target.refreshUrl, GARBAGE_TOKEN);
+    checked += `; with garbage ${refused.status}`;
+    tokens = { kind: 'same', token: GARBAGE_TOKEN };
+  } else {
+    const live = await fetch(target.livenessUrl);
+    checked = `liveness ${live.status}`;
+    await live.body?.cancel();
+    tokens = { kind: 'none' };
   }
   const slice = await runSlice(
     {
-      url: target.refreshUrl,
+      url: phase === 'ceiling' ? target.livenessUrl : target.refreshUrl,
       emulator: target.emulator,
       backendCpuSeconds: target.backend.cpuSeconds,
     },
@@ -110,8 +127,11 @@ async function runContenderSlice(contender: Contender, phase: PhaseName, round: 
     `round ${round + 1}/${ROUNDS} ${target.module} ${phase}: check ${checked} -> ` +
       `${(responses / slice.seconds).toFixed(0)} req/s over ${slice.seconds.toFixed(1)}s`,
   );
-  const expected = phase === 'no-token' ? '401' : '200';
-  if (!slice.statusCounts[expected]) {
+  // A refusal is what is measured there, whatever its status: upstream answers garbage with a 500.
+  const answered = Object.keys(slice.statusCounts);
+  const expected = phase === 'no-token' || phase === 'garbage-token' ? 'a 4xx or 5xx' : '200';
+  const refused = answered.some(code => Number(code) >= 400);
+  if (expected === '200' ? !slice.statusCounts['200'] : !refused) {
     throw new BenchFailure(
       `${phase} got no ${expected} at all: ${JSON.stringify(slice.statusCounts)}, ` +
         `${slice.errors} without answer`,

@@ -6,7 +6,22 @@ import type { AccessEmulator } from '@cfaccess/access-emulator';
 export const ACCESS_HEADER = 'cf-access-jwt-assertion';
 export const CONNECTIONS = 8;
 
-export const PHASE_NAMES = ['warm', 'fresh', 'new-person', 'no-token'] as const;
+/**
+ * warm: one session's refreshes; fresh: new sessions of known people;
+ * new-person: first sign-ins; no-token and garbage-token: refusals; ceiling:
+ * the backend's cheapest route (liveness), what no refresh can beat.
+ */
+export const PHASE_NAMES = [
+  'warm',
+  'fresh',
+  'new-person',
+  'no-token',
+  'garbage-token',
+  'ceiling',
+] as const;
+
+/** What a garbage-token phase sends: not a JWT at all, as a scanner would. */
+export const GARBAGE_TOKEN = 'not-a-token.%20garbage';
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
 /**

@@ -64,11 +64,23 @@ describe('report', () => {
     const runs: ModuleRun[] = [
       {
         module: 'ours',
-        phases: [phase('warm', 90, 1), phase('fresh', 10, 10), phase('no-token', 100, 0.5)],
+        phases: [
+          phase('warm', 90, 1),
+          phase('fresh', 10, 10),
+          phase('no-token', 100, 0.5),
+          phase('ceiling', 120, 0.4),
+        ],
       },
-      { module: 'upstream', phases: [], failure: 'did not start' },
+      { module: 'upstream', phases: [phase('no-token', 60, 1), phase('ceiling', 100, 0.5)] },
     ];
     expect(ratioLines(runs)).toEqual([
+      'ours warm / ours ceiling: 0.75 (req/s, 0.40 by backend CPU per request); ' +
+        'target >= 0.9: MISSED',
+      // 100/120 over 60/100
+      'ours no-token / ceiling, over upstream no-token / ceiling: 1.39 (req/s); target >= 1: met',
+      'ours garbage-token / ceiling, over upstream garbage-token / ceiling: n/a (target >= 1: not measured)',
+      'ours no-token / ours ceiling: 0.83 (req/s, 0.80 by backend CPU per request)',
+      'upstream no-token / upstream ceiling: 0.60 (req/s, 0.50 by backend CPU per request)',
       'ours warm / ours no-token: 0.90 (req/s, 0.50 by backend CPU per request); ' +
         'target >= 0.8: met',
       'ours fresh / upstream fresh: n/a (target >= 1: not measured)',
@@ -76,6 +88,7 @@ describe('report', () => {
       'ours new-person / upstream new-person: n/a',
     ]);
     expect(resultTable(runs)).toContain('| upstream | warm | not measured |');
+    expect(resultTable(runs)).toContain('| ours | garbage-token | not measured |');
     expect(resultTable(runs)).toContain('| ours | new-person | not measured |');
   });
 });

@@ -79,7 +79,29 @@ export function ratios(runs: ModuleRun[]): Ratio[] {
       byCpu: firstCpu && secondCpu ? secondCpu / firstCpu : undefined,
     };
   };
+  // A refusal path's share of its own backend's ceiling, ours against upstream's, in the same run.
+  const refusal = (phase: PhaseName): Ratio => {
+    const share = (module: AccessModule) => {
+      const refused = phaseOf(runs, module, phase);
+      const ceiling = phaseOf(runs, module, 'ceiling');
+      return refused && ceiling
+        ? refused.requestsPerSecond / ceiling.requestsPerSecond
+        : undefined;
+    };
+    const ours = share('ours');
+    const upstream = share('upstream');
+    return {
+      name: `ours ${phase} / ceiling, over upstream ${phase} / ceiling`,
+      target: 1,
+      value: ours && upstream ? ours / upstream : undefined,
+    };
+  };
   return [
+    ratio('ours warm / ours ceiling', [['ours', 'warm'], ['ours', 'ceiling']], 0.9),
+    refusal('no-token'),
+    refusal('garbage-token'),
+    ratio('ours no-token / ours ceiling', [['ours', 'no-token'], ['ours', 'ceiling']]),
+    ratio('upstream no-token / upstream ceiling', [['upstream', 'no-token'], ['upstream', 'ceiling']]),
     ratio('ours warm / ours no-token', [['ours', 'warm'], ['ours', 'no-token']], 0.8),
     ratio('ours fresh / upstream fresh', [['ours', 'fresh'], ['upstream', 'fresh']], 1),
     ratio('ours warm / upstream warm', [['ours', 'warm'], ['upstream', 'warm']]),

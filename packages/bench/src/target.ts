@@ -16,6 +16,8 @@ const SIGN_IN = { resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' 
 export interface Target {
   module: AccessModule;
   refreshUrl: string;
+  /** The backend's cheapest route: the ceiling the other phases are measured against. */
+  livenessUrl: string;
   emulator: AccessEmulator;
   backend: RunningBackend;
   /** A new Access session for `<person>@example.com`; resolves to its token. */
@@ -83,6 +85,7 @@ export async function startTarget(options: {
     emulator,
     backend,
     refreshUrl: `${backend.url}/api/auth/cfaccess/refresh`,
+    livenessUrl: `${backend.url}/.backstage/health/v1/liveness`,
     signIn: async person => (await emulator.signIn(`${person}@example.com`)).token,
   };
 }
