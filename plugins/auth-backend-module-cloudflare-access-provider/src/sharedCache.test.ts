@@ -104,6 +104,21 @@ describeWithRedis('one Redis shared by several backends', () => {
       ];
     }, 90_000);
 
+    it('makes at most one get-identity call per replica for 100 simultaneous first requests of a session', async () => {
+      const { token } = await emulator.signIn('linus@example.com');
+      emulator.resetCounts();
+      const answers = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => replicas[i % 2].refresh(token)),
+      );
+      expect(answers.every(res => res.status === 200)).toBe(true);
+      // Within a replica the requests share one call; across replicas there is no atomic claim.
+      const calls = emulator.requestCount('identity');
+      expect(calls).toBeGreaterThanOrEqual(1);
+      expect(calls).toBeLessThanOrEqual(2);
+      // eslint-disable-next-line no-console
+      console.info(`100 simultaneous first requests over two replicas: ${calls} get-identity calls`);
+    });
+
     it('keeps signing people in while Redis is down, and shares again once it is back', async () => {
       const [first, second] = replicas;
       const warm = (await emulator.signIn('grace@example.com')).token;
