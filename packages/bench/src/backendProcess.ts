@@ -20,11 +20,16 @@ export interface BackendOptions {
   workDir: string;
   /** Scripts preloaded with `node -r`, before the backend. */
   preload?: string[];
+  /** Flags for node itself, e.g. `--expose-gc`. */
+  nodeArgs?: string[];
+  /** How long the catalog may take to have `catalogUsers`; defaults to 90 s. */
+  startTimeoutMs?: number;
   env?: Record<string, string>;
 }
 
 export interface RunningBackend {
   url: string;
+  pid: number;
   logFile: string;
   /** CPU seconds (user + system) the backend process has used so far; undefined off Linux. */
   cpuSeconds(): number | undefined;
@@ -132,7 +137,8 @@ async function waitUntilReady(
   exited: Promise<string>,
   logFile: string,
 ) {
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const timeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   let gone: string | undefined;
   exited.then(reason => {
     gone = reason;
@@ -152,7 +158,7 @@ async function waitUntilReady(
   }
   throw new Error(
     `the ${options.module} backend did not have the catalog Users ` +
-      `${options.catalogUsers.join(', ')} within ${START_TIMEOUT_MS / 1000}s (log: ${logFile})`,
+      `${options.catalogUsers.join(', ')} within ${timeoutMs / 1000}s (log: ${logFile})`,
   );
 }
 
@@ -179,6 +185,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       ...preload.flatMap(script => ['-r', script]),
       require.resolve('./backend'),
       '--config',
@@ -222,6 +229,7 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
   const ticksPerSecond = clockTicksPerSecond();
   return {
     url,
+    pid: child.pid!,
     logFile,
     cpuSeconds: () => processCpuSeconds(child.pid, ticksPerSecond),
     async errorLines() {

@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { AccessModule } from './backendProcess';
+import { generatedPerson as newPerson, writeCatalog } from './catalog';
 import { Cleanup } from './cleanup';
 import {
   ACCESS_HEADER,
@@ -17,9 +18,6 @@ import type { ModuleRun } from './report';
 import { startTarget } from './target';
 import type { Target } from './target';
 
-// eslint-disable-next-line no-restricted-syntax -- the bench runs from source, never from a build
-const REPO_ROOT = resolve(__dirname, '../../..');
-const ORG_FILE = join(REPO_ROOT, 'examples/org.yaml');
 /** The catalog Users of examples/org.yaml that have an email. */
 const PEOPLE = ['ada', 'grace', 'linus', 'ci-bot'];
 /** Enough that none repeats within a fresh phase; a slice stops early if its share runs out. */
@@ -139,26 +137,6 @@ async function runContenderSlice(contender: Contender, phase: PhaseName, round: 
   }
 }
 
-const newPerson = (i: number) => `person-${String(i).padStart(4, '0')}`;
-
-/** examples/org.yaml plus NEW_PEOPLE Users, for the new-person phase. */
-async function writeCatalog(workDir: string): Promise<string> {
-  const people = Array.from({ length: NEW_PEOPLE }, (_, i) =>
-    [
-      'apiVersion: backstage.io/v1alpha1',
-      'kind: User',
-      'metadata:',
-      `  name: ${newPerson(i)}`,
-      'spec:',
-      `  profile: { email: ${newPerson(i)}@example.com }`,
-      '  memberOf: [engineering]',
-    ].join('\n'),
-  );
-  const file = join(workDir, 'bench-org.yaml');
-  await writeFile(file, [(await readFile(ORG_FILE, 'utf8')).trimEnd(), ...people].join('\n---\n'));
-  return file;
-}
-
 async function prepare(
   run: ModuleRun,
   stack: Cleanup,
@@ -253,7 +231,7 @@ async function main(): Promise<number> {
   const cleanup = new Cleanup();
   const workDir = await mkdtemp(join(tmpdir(), 'cfaccess-bench-'));
   cleanup.add(() => rm(workDir, { recursive: true, force: true }));
-  const catalogFile = await writeCatalog(workDir);
+  const catalogFile = await writeCatalog(workDir, NEW_PEOPLE);
   let interrupted = false;
   const interrupt = () => {
     interrupted = true;
