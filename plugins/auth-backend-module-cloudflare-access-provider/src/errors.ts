@@ -1,11 +1,10 @@
+/** Why requests are refused: reason codes, their messages and the errors that carry them. */
 import { errors } from 'jose';
 import {
   AuthenticationError,
   NotAllowedError,
   ServiceUnavailableError,
 } from '@backstage/errors';
-
-/** Why requests are refused: reason codes, their messages and the errors that carry them. */
 
 /**
  * Why a request was refused; stable codes for logs, the audit trail and the

@@ -1,3 +1,4 @@
+/** The `cfaccess-explain` command: reads config and a token, prints the verdict of explainCloudflareAccessToken. */
 import { parseArgs } from 'node:util';
 import { ConfigSources } from '@backstage/config-loader';
 import { explainCloudflareAccessToken } from './explain';

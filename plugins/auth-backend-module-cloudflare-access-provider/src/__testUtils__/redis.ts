@@ -1,3 +1,4 @@
+/** A real redis-server for the tests that share state through Redis: started, stopped and started again. */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';

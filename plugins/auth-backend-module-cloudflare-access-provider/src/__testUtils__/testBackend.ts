@@ -1,3 +1,4 @@
+/** A real test backend with the auth and catalog plugins and this module, for the integration tests. */
 import { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { BackendFeature } from '@backstage/backend-plugin-api';
