@@ -25,6 +25,7 @@ restore() {
     mv "$NODES_DIR/better-sqlite3-12" "$SQLITE"
   fi
   cp "$NODES_DIR/better_sqlite3.node20" "$SQLITE/$BINDING"
+  rm -rf "$NODES_DIR"
 }
 trap restore EXIT
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, openSync, renameSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -170,7 +170,13 @@ describe('the packed packages, installed outside the workspace', () => {
     });
   }, { timeout: INSTALL_TIMEOUT_MS * 2 });
 
-  after(() => emulator?.close());
+  // The installs are large; the logs stay for a failure to point at.
+  after(async () => {
+    await emulator?.close();
+    for (const name of [...BACKENDS.map(b => b.name), ...REACT_PROJECTS]) {
+      rmSync(join(work, name, 'node_modules'), { recursive: true, force: true });
+    }
+  });
 
   it('packs code, types and bins', () => {
     for (const { dir } of PACKAGES) {
