@@ -35,7 +35,12 @@ const skip =
     : false;
 
 /** Writes a replica's config: its port, the shared PostgreSQL and Redis. */
-function replicaConfig(dir: string, port: number, redisUrl: string, prefix: string) {
+function replicaConfig(
+  dir: string,
+  port: number,
+  redisUrl: string,
+  prefix: string,
+) {
   const file = join(dir, `replica-${port}.yaml`);
   writeFileSync(
     file,
@@ -59,9 +64,12 @@ async function refreshAt(base: string, accessToken: string) {
 }
 
 async function catalogUsersAt(base: string, backstageToken: string) {
-  const response = await fetch(`${base}/api/catalog/entities?filter=kind=user`, {
-    headers: { authorization: `Bearer ${backstageToken}` },
-  });
+  const response = await fetch(
+    `${base}/api/catalog/entities?filter=kind=user`,
+    {
+      headers: { authorization: `Bearer ${backstageToken}` },
+    },
+  );
   await response.body?.cancel();
   return response.status;
 }
@@ -78,149 +86,189 @@ async function eventually(seconds: number, check: () => Promise<boolean>) {
   return false;
 }
 
-describe('two replicas on one PostgreSQL and one Redis, behind a round robin', { skip }, () => {
-  let redis: TestRedis;
-  let emulator: AccessEmulator;
-  const stacks: LocalStack[] = [];
-  let browser: Browser | undefined;
-  let page: Page;
+describe(
+  'two replicas on one PostgreSQL and one Redis, behind a round robin',
+  { skip },
+  () => {
+    let redis: TestRedis;
+    let emulator: AccessEmulator;
+    const stacks: LocalStack[] = [];
+    let browser: Browser | undefined;
+    let page: Page;
 
-  before(async () => {
-    redis = await startRedis();
-    emulator = await startAccessEmulator({
-      host: 'localhost',
-      port: 7000,
-      audience: 'local-backstage-aud',
-      catalog: [join(REPO_ROOT, 'examples')],
-      upstream: 'http://localhost:3000',
-      routes: { '/api/': REPLICAS },
-    });
-    const dir = mkdtempSync(join(tmpdir(), 'cfaccess-deployment-'));
-    // A fresh set of databases per run: the plugins' databases get this prefix.
-    const prefix = `e2e_${Date.now()}_`;
-    const replica = (index: number) =>
-      backendServer(
-        `replica-${index + 1}`,
-        `${REPLICAS[index]}/.backstage/health/v1/readiness`,
-        [replicaConfig(dir, Number(new URL(REPLICAS[index]).port), redis.url, prefix)],
+    before(async () => {
+      redis = await startRedis();
+      emulator = await startAccessEmulator({
+        host: 'localhost',
+        port: 7000,
+        audience: 'local-backstage-aud',
+        catalog: [join(REPO_ROOT, 'examples')],
+        upstream: 'http://localhost:3000',
+        routes: { '/api/': REPLICAS },
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'cfaccess-deployment-'));
+      // A fresh set of databases per run: the plugins' databases get this prefix.
+      const prefix = `e2e_${Date.now()}_`;
+      const replica = (index: number) =>
+        backendServer(
+          `replica-${index + 1}`,
+          `${REPLICAS[index]}/.backstage/health/v1/readiness`,
+          [
+            replicaConfig(
+              dir,
+              Number(new URL(REPLICAS[index]).port),
+              redis.url,
+              prefix,
+            ),
+          ],
+        );
+      // One replica after the other, as a rollout does: the catalog refuses to start while another migrates.
+      stacks.push(
+        await startServers('deployment', [replica(0), localServer('app')]),
       );
-    // One replica after the other, as a rollout does: the catalog refuses to start while another migrates.
-    stacks.push(await startServers('deployment', [replica(0), localServer('app')]));
-    stacks.push(await startServers('deployment', [replica(1)]));
-    await waitForCatalogUser('ada@example.com');
-    browser = await launchBrowser();
-    page = await newPage(browser);
-  });
+      stacks.push(await startServers('deployment', [replica(1)]));
+      await waitForCatalogUser('ada@example.com');
+      browser = await launchBrowser();
+      page = await newPage(browser);
+    });
 
-  after(async () => {
-    await browser?.close();
-    await Promise.all(stacks.map(stack => stack.stop()));
-    await emulator?.close();
-    await redis?.stop();
-  });
+    after(async () => {
+      await browser?.close();
+      await Promise.all(stacks.map(stack => stack.stop()));
+      await emulator?.close();
+      await redis?.stop();
+    });
 
-  test('a browser signs in and its pages load from both replicas', async () => {
-    const before = emulator.upstreamRequestCounts();
-    await page.goto(`${LOCAL_URL}/whoami`);
-    await page.locator('button[data-email="ada@example.com"]').click();
-    await page.getByText('Ada Lovelace', { exact: true }).waitFor();
-    // Each page load refreshes the session and reads the catalog, through the round robin.
-    for (let load = 0; load < 3; load++) {
+    test('a browser signs in and its pages load from both replicas', async () => {
+      const before = emulator.upstreamRequestCounts();
       await page.goto(`${LOCAL_URL}/whoami`);
-      await page.getByTestId('ownership-entity-refs').getByText('group:default/platform').waitFor();
-    }
-    await saveScreenshot(page, 'deployment-signed-in');
-    const after = emulator.upstreamRequestCounts();
-    for (const replica of REPLICAS) {
-      assert.ok(
-        (after[replica] ?? 0) > (before[replica] ?? 0),
-        `${replica} served none of the browser's API calls`,
-      );
-    }
-  });
-
-  test("a Backstage token one replica issues is accepted by the other's catalog", async () => {
-    const { token } = await emulator.signIn('grace@example.com');
-    for (const [issuer, reader] of [REPLICAS, [...REPLICAS].reverse()]) {
-      const signedIn = await refreshAt(issuer, token);
-      assert.equal(signedIn.status, 200);
-      assert.equal(
-        await catalogUsersAt(reader, signedIn.body.backstageIdentity.token),
-        200,
-      );
-    }
-  });
-
-  test('one Access session costs one get-identity call across both replicas', async () => {
-    const { token } = await emulator.signIn('linus@example.com');
-    emulator.resetCounts();
-    for (const replica of REPLICAS) {
-      assert.equal((await refreshAt(replica, token)).status, 200);
-    }
-    assert.equal(emulator.requestCount('identity'), 1);
-  });
-
-  test('the browser keeps working while Redis is down, and sharing resumes once it is back', async t => {
-    await redis.stop();
-    await page.goto(`${LOCAL_URL}/whoami`);
-    await page.getByText('Ada Lovelace', { exact: true }).waitFor();
-    const signInTimes: number[] = [];
-    for (const email of ['grace@example.com', 'linus@example.com']) {
-      const { token } = await emulator.signIn(email);
-      for (const replica of REPLICAS) {
-        const started = Date.now();
-        assert.equal((await refreshAt(replica, token)).status, 200);
-        signInTimes.push(Date.now() - started);
+      await page.locator('button[data-email="ada@example.com"]').click();
+      await page.getByText('Ada Lovelace', { exact: true }).waitFor();
+      // Each page load refreshes the session and reads the catalog, through the round robin.
+      for (let load = 0; load < 3; load++) {
+        await page.goto(`${LOCAL_URL}/whoami`);
+        await page
+          .getByTestId('ownership-entity-refs')
+          .getByText('group:default/platform')
+          .waitFor();
       }
-    }
-    // Figures for the reader, not assertions: speed is the bench's business.
-    t.diagnostic(`sign-ins during the outage took ${signInTimes.join(', ')} ms`);
-
-    await redis.start();
-    const restarted = Date.now();
-    const shared = await eventually(30, async () => {
-      const fresh = await emulator.signIn('ada@example.com');
-      await refreshAt(REPLICAS[0], fresh.token);
-      emulator.resetCounts();
-      await refreshAt(REPLICAS[1], fresh.token);
-      return emulator.requestCount('identity') === 0;
-    });
-    assert.ok(shared, 'the replicas did not share session state again within 30s of Redis coming back');
-    t.diagnostic(`sharing resumed ${((Date.now() - restarted) / 1000).toFixed(1)} s after Redis was back`);
-  });
-
-  test('both replicas recover by themselves when PostgreSQL restarts', async () => {
-    restartPostgres();
-    const recovered = await eventually(60, async () => {
-      const { token } = await emulator.signIn('grace@example.com');
+      await saveScreenshot(page, 'deployment-signed-in');
+      const after = emulator.upstreamRequestCounts();
       for (const replica of REPLICAS) {
-        const signedIn = await refreshAt(replica, token);
-        if (
-          signedIn.status !== 200 ||
-          (await catalogUsersAt(replica, signedIn.body.backstageIdentity.token)) !== 200
-        ) {
-          return false;
+        assert.ok(
+          (after[replica] ?? 0) > (before[replica] ?? 0),
+          `${replica} served none of the browser's API calls`,
+        );
+      }
+    });
+
+    test("a Backstage token one replica issues is accepted by the other's catalog", async () => {
+      const { token } = await emulator.signIn('grace@example.com');
+      for (const [issuer, reader] of [REPLICAS, [...REPLICAS].reverse()]) {
+        const signedIn = await refreshAt(issuer, token);
+        assert.equal(signedIn.status, 200);
+        assert.equal(
+          await catalogUsersAt(reader, signedIn.body.backstageIdentity.token),
+          200,
+        );
+      }
+    });
+
+    test('one Access session costs one get-identity call across both replicas', async () => {
+      const { token } = await emulator.signIn('linus@example.com');
+      emulator.resetCounts();
+      for (const replica of REPLICAS) {
+        assert.equal((await refreshAt(replica, token)).status, 200);
+      }
+      assert.equal(emulator.requestCount('identity'), 1);
+    });
+
+    test('the browser keeps working while Redis is down, and sharing resumes once it is back', async t => {
+      await redis.stop();
+      await page.goto(`${LOCAL_URL}/whoami`);
+      await page.getByText('Ada Lovelace', { exact: true }).waitFor();
+      const signInTimes: number[] = [];
+      for (const email of ['grace@example.com', 'linus@example.com']) {
+        const { token } = await emulator.signIn(email);
+        for (const replica of REPLICAS) {
+          const started = Date.now();
+          assert.equal((await refreshAt(replica, token)).status, 200);
+          signInTimes.push(Date.now() - started);
         }
       }
-      return true;
-    });
-    assert.ok(recovered, 'a replica did not sign in and serve the catalog within 60s of the restart');
-    await page.goto(`${LOCAL_URL}/whoami`);
-    await page.getByText('Ada Lovelace', { exact: true }).waitFor();
-  });
+      // Figures for the reader, not assertions: speed is the bench's business.
+      t.diagnostic(
+        `sign-ins during the outage took ${signInTimes.join(', ')} ms`,
+      );
 
-  test('signing out ends the session on both replicas', async () => {
-    const accessToken = (await page.context().cookies()).find(
-      cookie => cookie.name === 'CF_Authorization',
-    )?.value;
-    assert.ok(accessToken);
-    await page.goto(`${LOCAL_URL}/whoami`);
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByTestId('signed-out').waitFor();
-    const ended = await eventually(15, async () => {
-      const answers = await Promise.all(REPLICAS.map(replica => refreshAt(replica, accessToken)));
-      return answers.every(answer => answer.status === 401 && answer.body.error?.reason === 'session_ended');
+      await redis.start();
+      const restarted = Date.now();
+      const shared = await eventually(30, async () => {
+        const fresh = await emulator.signIn('ada@example.com');
+        await refreshAt(REPLICAS[0], fresh.token);
+        emulator.resetCounts();
+        await refreshAt(REPLICAS[1], fresh.token);
+        return emulator.requestCount('identity') === 0;
+      });
+      assert.ok(
+        shared,
+        'the replicas did not share session state again within 30s of Redis coming back',
+      );
+      t.diagnostic(
+        `sharing resumed ${((Date.now() - restarted) / 1000).toFixed(
+          1,
+        )} s after Redis was back`,
+      );
     });
-    assert.ok(ended, 'a replica still signed the old token in after the Access logout');
-  });
-});
+
+    test('both replicas recover by themselves when PostgreSQL restarts', async () => {
+      restartPostgres();
+      const recovered = await eventually(60, async () => {
+        const { token } = await emulator.signIn('grace@example.com');
+        for (const replica of REPLICAS) {
+          const signedIn = await refreshAt(replica, token);
+          if (
+            signedIn.status !== 200 ||
+            (await catalogUsersAt(
+              replica,
+              signedIn.body.backstageIdentity.token,
+            )) !== 200
+          ) {
+            return false;
+          }
+        }
+        return true;
+      });
+      assert.ok(
+        recovered,
+        'a replica did not sign in and serve the catalog within 60s of the restart',
+      );
+      await page.goto(`${LOCAL_URL}/whoami`);
+      await page.getByText('Ada Lovelace', { exact: true }).waitFor();
+    });
+
+    test('signing out ends the session on both replicas', async () => {
+      const accessToken = (await page.context().cookies()).find(
+        cookie => cookie.name === 'CF_Authorization',
+      )?.value;
+      assert.ok(accessToken);
+      await page.goto(`${LOCAL_URL}/whoami`);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByTestId('signed-out').waitFor();
+      const ended = await eventually(15, async () => {
+        const answers = await Promise.all(
+          REPLICAS.map(replica => refreshAt(replica, accessToken)),
+        );
+        return answers.every(
+          answer =>
+            answer.status === 401 &&
+            answer.body.error?.reason === 'session_ended',
+        );
+      });
+      assert.ok(
+        ended,
+        'a replica still signed the old token in after the Access logout',
+      );
+    });
+  },
+);

@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,8 +27,14 @@ const START_TIMEOUT_MS = 120_000;
 
 /** Each publishable package and the name its tarball gets in the fixtures' package.json. */
 const PACKAGES = [
-  { dir: 'plugins/auth-backend-module-cloudflare-access-provider', tarball: 'module.tgz' },
-  { dir: 'plugins/cloudflare-access-react', tarball: 'cloudflare-access-react.tgz' },
+  {
+    dir: 'plugins/auth-backend-module-cloudflare-access-provider',
+    tarball: 'module.tgz',
+  },
+  {
+    dir: 'plugins/cloudflare-access-react',
+    tarball: 'cloudflare-access-react.tgz',
+  },
   { dir: 'packages/access-emulator', tarball: 'access-emulator.tgz' },
 ];
 
@@ -59,7 +72,13 @@ function run(command: string, args: string[], cwd: string, log: string) {
       if (code === 0) {
         done();
       } else {
-        fail(new Error(`${command} ${args.join(' ')} exited ${code}; see ${work}/${log}.log`));
+        fail(
+          new Error(
+            `${command} ${args.join(
+              ' ',
+            )} exited ${code}; see ${work}/${log}.log`,
+          ),
+        );
       }
     });
   });
@@ -96,7 +115,13 @@ async function pack(dir: string, tarball: string) {
 function npmInstall(name: string) {
   return run(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+      '--loglevel=error',
+    ],
     join(work, name),
     name,
   );
@@ -135,46 +160,73 @@ describe('the packed packages, installed outside the workspace', () => {
   const files: Record<string, string[]> = {};
   let emulator: AccessEmulator;
 
-  before(async () => {
-    mkdirSync(join(work, 'tarballs'));
-    for (const { dir, tarball } of PACKAGES) {
-      files[dir] = await pack(dir, tarball);
-    }
-    cpSync(FIXTURES, work, { recursive: true });
-    for (const shared of ['src', 'tsconfig.json']) {
-      cpSync(join(FIXTURES, REACT_PROJECTS[0], shared), join(work, REACT_PROJECTS[1], shared), {
-        recursive: true,
-      });
-    }
-    await Promise.all(
-      [...BACKENDS.map(b => b.name), ...REACT_PROJECTS].map(npmInstall),
-    );
-    await Promise.all(
-      BACKENDS.map(({ name }) =>
-        run(
-          process.execPath,
-          [TSC, '--outDir', 'dist', '--rootDir', 'src', '--module', 'commonjs',
-            '--target', 'es2022', '--esModuleInterop', '--strict', '--skipLibCheck',
-            'src/index.ts'],
-          join(work, name),
-          name,
+  before(
+    async () => {
+      mkdirSync(join(work, 'tarballs'));
+      for (const { dir, tarball } of PACKAGES) {
+        files[dir] = await pack(dir, tarball);
+      }
+      cpSync(FIXTURES, work, { recursive: true });
+      for (const shared of ['src', 'tsconfig.json']) {
+        cpSync(
+          join(FIXTURES, REACT_PROJECTS[0], shared),
+          join(work, REACT_PROJECTS[1], shared),
+          {
+            recursive: true,
+          },
+        );
+      }
+      await Promise.all(
+        [...BACKENDS.map(b => b.name), ...REACT_PROJECTS].map(npmInstall),
+      );
+      await Promise.all(
+        BACKENDS.map(({ name }) =>
+          run(
+            process.execPath,
+            [
+              TSC,
+              '--outDir',
+              'dist',
+              '--rootDir',
+              'src',
+              '--module',
+              'commonjs',
+              '--target',
+              'es2022',
+              '--esModuleInterop',
+              '--strict',
+              '--skipLibCheck',
+              'src/index.ts',
+            ],
+            join(work, name),
+            name,
+          ),
         ),
-      ),
-    );
-    // The programmatic API of the installed emulator tarball, not the workspace's source.
-    const installed = join(work, BACKENDS[0].name, 'node_modules/@cfaccess/access-emulator');
-    const { startAccessEmulator } = require(installed) as typeof import('@cfaccess/access-emulator');
-    emulator = await startAccessEmulator({
-      audience: 'packaging-aud',
-      catalog: [CATALOG_FILE],
-    });
-  }, { timeout: INSTALL_TIMEOUT_MS * 2 });
+      );
+      // The programmatic API of the installed emulator tarball, not the workspace's source.
+      const installed = join(
+        work,
+        BACKENDS[0].name,
+        'node_modules/@cfaccess/access-emulator',
+      );
+      const { startAccessEmulator } =
+        require(installed) as typeof import('@cfaccess/access-emulator');
+      emulator = await startAccessEmulator({
+        audience: 'packaging-aud',
+        catalog: [CATALOG_FILE],
+      });
+    },
+    { timeout: INSTALL_TIMEOUT_MS * 2 },
+  );
 
   // The installs are large; the logs stay for a failure to point at.
   after(async () => {
     await emulator?.close();
     for (const name of [...BACKENDS.map(b => b.name), ...REACT_PROJECTS]) {
-      rmSync(join(work, name, 'node_modules'), { recursive: true, force: true });
+      rmSync(join(work, name, 'node_modules'), {
+        recursive: true,
+        force: true,
+      });
     }
   });
 
@@ -187,7 +239,10 @@ describe('the packed packages, installed outside the workspace', () => {
         ...Object.values<string>(manifest.bin ?? {}),
       ];
       for (const file of expected) {
-        assert.ok(files[dir].includes(file), `${dir}: the tarball has no ${file}`);
+        assert.ok(
+          files[dir].includes(file),
+          `${dir}: the tarball has no ${file}`,
+        );
       }
     }
   });
@@ -212,8 +267,16 @@ describe('the packed packages, installed outside the workspace', () => {
       // Its ESM is for bundlers (Material UI 4 has directory imports), as in an app build.
       const bundled = await output(
         ESBUILD,
-        ['src/App.tsx', '--bundle', '--format=esm', '--jsx=automatic', '--outdir=bundle',
-          '--loader:.svg=file', '--loader:.png=file', '--log-level=warning'],
+        [
+          'src/App.tsx',
+          '--bundle',
+          '--format=esm',
+          '--jsx=automatic',
+          '--outdir=bundle',
+          '--loader:.svg=file',
+          '--loader:.png=file',
+          '--log-level=warning',
+        ],
         project,
       );
       assert.equal(bundled.code, 0, bundled.text);
@@ -225,46 +288,62 @@ describe('the packed packages, installed outside the workspace', () => {
       let backend: ChildProcess;
       let url: string;
 
-      before(async () => {
-        const port = await freePort();
-        url = `http://localhost:${port}`;
-        const log = openSync(join(work, `${name}.log`), 'a');
-        backend = spawn(
-          process.execPath,
-          ['dist/index.js', '--config', '../app-config.yaml'],
-          {
-            cwd: join(work, name),
-            stdio: ['ignore', log, log],
-            env: {
-              ...process.env,
-              BACKEND_PORT: String(port),
-              ACCESS_TEAM_DOMAIN: emulator.url,
-              CATALOG_FILE,
+      before(
+        async () => {
+          const port = await freePort();
+          url = `http://localhost:${port}`;
+          const log = openSync(join(work, `${name}.log`), 'a');
+          backend = spawn(
+            process.execPath,
+            ['dist/index.js', '--config', '../app-config.yaml'],
+            {
+              cwd: join(work, name),
+              stdio: ['ignore', log, log],
+              env: {
+                ...process.env,
+                BACKEND_PORT: String(port),
+                ACCESS_TEAM_DOMAIN: emulator.url,
+                CATALOG_FILE,
+              },
             },
-          },
-        );
-        // Up once the catalog has read the Users and a person signs in.
-        const deadline = Date.now() + START_TIMEOUT_MS;
-        const { token } = await emulator.signIn('ada@example.com');
-        for (;;) {
-          assert.equal(backend.exitCode, null, `${name} exited; see ${work}/${name}.log`);
-          const status = await refresh(url, 'cfaccess', token).then(
-            r => r.body?.cancel().then(() => r.status),
-            () => 0,
           );
-          if (status === 200) {
-            break;
+          // Up once the catalog has read the Users and a person signs in.
+          const deadline = Date.now() + START_TIMEOUT_MS;
+          const { token } = await emulator.signIn('ada@example.com');
+          for (;;) {
+            assert.equal(
+              backend.exitCode,
+              null,
+              `${name} exited; see ${work}/${name}.log`,
+            );
+            const status = await refresh(url, 'cfaccess', token).then(
+              r => r.body?.cancel().then(() => r.status),
+              () => 0,
+            );
+            if (status === 200) {
+              break;
+            }
+            assert.ok(
+              Date.now() < deadline,
+              `${name} did not sign in (${status}); see ${work}/${name}.log`,
+            );
+            await new Promise(done => setTimeout(done, 500));
           }
-          assert.ok(Date.now() < deadline, `${name} did not sign in (${status}); see ${work}/${name}.log`);
-          await new Promise(done => setTimeout(done, 500));
-        }
-      }, { timeout: START_TIMEOUT_MS + 10_000 });
+        },
+        { timeout: START_TIMEOUT_MS + 10_000 },
+      );
 
       after(() => backend && stop(backend));
 
       it('installed these Backstage versions', t => {
         for (const pkg of BACKSTAGE_PACKAGES) {
-          const manifest = require(join(work, name, 'node_modules', pkg, 'package.json'));
+          const manifest = require(join(
+            work,
+            name,
+            'node_modules',
+            pkg,
+            'package.json',
+          ));
           t.diagnostic(`${pkg} ${manifest.version}`);
         }
       });

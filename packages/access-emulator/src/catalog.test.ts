@@ -16,7 +16,12 @@ describe('the catalog', () => {
 
   it('reads the example org: users with groups, group emails and the fixed Access ids', async () => {
     const people = await People.load([examples]);
-    expect(people.list().map(person => person.email).sort()).toEqual([
+    expect(
+      people
+        .list()
+        .map(person => person.email)
+        .sort(),
+    ).toEqual([
       'ada@example.com',
       'ci-bot@example.com',
       'grace@example.com',
@@ -26,14 +31,26 @@ describe('the catalog', () => {
       email: 'grace@example.com',
       name: 'Grace Hopper',
       groups: [
-        { id: '8c18650f-db31-4b22-b0b2-34a441fe843d', name: 'engineering', email: 'engineering@example.com' },
-        { id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e', name: 'security', email: '' },
+        {
+          id: '8c18650f-db31-4b22-b0b2-34a441fe843d',
+          name: 'engineering',
+          email: 'engineering@example.com',
+        },
+        {
+          id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e',
+          name: 'security',
+          email: '',
+        },
       ],
       userId: 'dc2bb559-919c-40eb-ae1d-4bc1dcbdde0d',
       idpUserId: expect.stringMatching(UUID),
     });
     expect(people.identify('ada@example.com').groups).toEqual([
-      { id: 'bb75c13a-6268-4379-9716-e58cf3133342', name: 'platform', email: '' },
+      {
+        id: 'bb75c13a-6268-4379-9716-e58cf3133342',
+        name: 'platform',
+        email: '',
+      },
     ]);
     expect(people.identify('ci-bot@example.com').groups).toEqual([]);
     const userIds = people.list().map(person => person.userId);
@@ -76,9 +93,17 @@ describe('the catalog', () => {
 
     const { users, groups } = await readCatalog([dir]);
     expect(users).toEqual([
-      { email: 'sam@example.com', name: 'sam', id: 'sam-access-id', groups: ['ops', 'Ops-Leads', 'plain'] },
+      {
+        email: 'sam@example.com',
+        name: 'sam',
+        id: 'sam-access-id',
+        groups: ['ops', 'Ops-Leads', 'plain'],
+      },
     ]);
-    expect(groups.get('ops-leads')).toEqual({ id: 'leads-access-id', email: 'leads@example.com' });
+    expect(groups.get('ops-leads')).toEqual({
+      id: 'leads-access-id',
+      email: 'leads@example.com',
+    });
     expect(groups.get('ops')).toEqual({ id: undefined, email: '' });
 
     const sam = (await People.load([dir])).identify('sam@example.com');
@@ -102,50 +127,92 @@ describe('the catalog', () => {
     expect(upper.id).toBe(lower.id);
     expect(other.id).not.toBe(lower.id);
     expect(people.identify('b@example.com').groups).toEqual([lower, other]);
-    const [elsewhere] = (await People.load([], users)).identify('b@example.com').groups;
+    const [elsewhere] = (await People.load([], users)).identify(
+      'b@example.com',
+    ).groups;
     expect(elsewhere.id).not.toBe(lower.id);
   });
 
   it('takes groups given as objects, whose id and email win over the catalog', async () => {
-    const people = await People.load([examples], [
+    const people = await People.load(
+      [examples],
+      [
+        {
+          email: 'mallory@example.com',
+          groups: [
+            { name: '8c18650f-db31-4b22-b0b2-34a441fe843d' },
+            {
+              id: 'd3b5c1a8-0f0e-4a51-9a59-3c2b0c8f3e11',
+              name: 'engineering',
+              email: 'fake@example.com',
+            },
+            { name: 'platform' },
+            'security',
+          ],
+        },
+      ],
+    );
+    expect(people.identify('mallory@example.com').groups).toEqual([
       {
-        email: 'mallory@example.com',
-        groups: [
-          { name: '8c18650f-db31-4b22-b0b2-34a441fe843d' },
-          { id: 'd3b5c1a8-0f0e-4a51-9a59-3c2b0c8f3e11', name: 'engineering', email: 'fake@example.com' },
-          { name: 'platform' },
-          'security',
-        ],
+        id: expect.stringMatching(UUID),
+        name: '8c18650f-db31-4b22-b0b2-34a441fe843d',
+        email: '',
+      },
+      {
+        id: 'd3b5c1a8-0f0e-4a51-9a59-3c2b0c8f3e11',
+        name: 'engineering',
+        email: 'fake@example.com',
+      },
+      {
+        id: 'bb75c13a-6268-4379-9716-e58cf3133342',
+        name: 'platform',
+        email: '',
+      },
+      {
+        id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e',
+        name: 'security',
+        email: '',
       },
     ]);
-    expect(people.identify('mallory@example.com').groups).toEqual([
-      { id: expect.stringMatching(UUID), name: '8c18650f-db31-4b22-b0b2-34a441fe843d', email: '' },
-      { id: 'd3b5c1a8-0f0e-4a51-9a59-3c2b0c8f3e11', name: 'engineering', email: 'fake@example.com' },
-      { id: 'bb75c13a-6268-4379-9716-e58cf3133342', name: 'platform', email: '' },
-      { id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e', name: 'security', email: '' },
-    ]);
-    expect(people.identify('mallory@example.com').groups[0].id).not.toBe('8c18650f-db31-4b22-b0b2-34a441fe843d');
+    expect(people.identify('mallory@example.com').groups[0].id).not.toBe(
+      '8c18650f-db31-4b22-b0b2-34a441fe843d',
+    );
   });
 
   it('gives each person a random user id, kept per email, unless one is given', async () => {
-    const people = await People.load([], [{ email: 'a@example.com' }, { email: 'b@example.com', id: 'b-id' }]);
+    const people = await People.load(
+      [],
+      [{ email: 'a@example.com' }, { email: 'b@example.com', id: 'b-id' }],
+    );
     const a = people.identify('a@example.com');
     expect(a.userId).toMatch(UUID);
     expect(a.idpUserId).toMatch(UUID);
     expect(a.idpUserId).not.toBe(a.userId);
-    expect(people.identify('A@Example.com')).toMatchObject({ userId: a.userId, idpUserId: a.idpUserId });
+    expect(people.identify('A@Example.com')).toMatchObject({
+      userId: a.userId,
+      idpUserId: a.idpUserId,
+    });
     expect(people.identify('b@example.com').userId).toBe('b-id');
     const stranger = people.identify('stranger@example.org');
     expect(stranger.userId).toMatch(UUID);
-    expect(people.identify('STRANGER@example.org').userId).toBe(stranger.userId);
-    expect((await People.load([], [{ email: 'a@example.com' }])).identify('a@example.com').userId).not.toBe(a.userId);
+    expect(people.identify('STRANGER@example.org').userId).toBe(
+      stranger.userId,
+    );
+    expect(
+      (await People.load([], [{ email: 'a@example.com' }])).identify(
+        'a@example.com',
+      ).userId,
+    ).not.toBe(a.userId);
   });
 
   it('lets users given directly override catalog people, ids included', async () => {
-    const people = await People.load([examples], [
-      { email: 'Ada@Example.com', name: 'Countess', groups: [] },
-      { email: 'grace@example.com', id: 'grace-id' },
-    ]);
+    const people = await People.load(
+      [examples],
+      [
+        { email: 'Ada@Example.com', name: 'Countess', groups: [] },
+        { email: 'grace@example.com', id: 'grace-id' },
+      ],
+    );
     expect(people.identify('ada@example.com')).toEqual({
       email: 'Ada@Example.com',
       name: 'Countess',
@@ -153,7 +220,9 @@ describe('the catalog', () => {
       userId: expect.stringMatching(UUID),
       idpUserId: expect.stringMatching(UUID),
     });
-    expect(people.identify('ada@example.com').userId).not.toBe('edf97d69-3608-4047-a34f-6f45b1143ec5');
+    expect(people.identify('ada@example.com').userId).not.toBe(
+      'edf97d69-3608-4047-a34f-6f45b1143ec5',
+    );
     expect(people.identify('grace@example.com').userId).toBe('grace-id');
   });
 

@@ -2,7 +2,11 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { OpaqueIds } from './ids';
-import type { AccessEmulatorGroup, AccessEmulatorIdentityGroup, AccessEmulatorUser } from './types';
+import type {
+  AccessEmulatorGroup,
+  AccessEmulatorIdentityGroup,
+  AccessEmulatorUser,
+} from './types';
 
 /** Fixes a User's Access user id, so tests and sign-in resolvers can know it in advance. */
 const ACCESS_USER_ID_ANNOTATION = 'cloudflare.com/access-user-id';
@@ -41,7 +45,9 @@ function record(value: unknown): YamlRecord {
 }
 
 function text(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+  return typeof value === 'string' && value.trim() !== ''
+    ? value.trim()
+    : undefined;
 }
 
 /** `group:default/platform`, `group:platform` and `platform` all name the group `platform`. */
@@ -96,7 +102,9 @@ export async function readCatalog(paths: string[]): Promise<CatalogContents> {
             email,
             name: text(profile.displayName) ?? name,
             id: text(annotations[ACCESS_USER_ID_ANNOTATION]),
-            groups: memberOf.flatMap(ref => (typeof ref === 'string' ? [groupName(ref)] : [])),
+            groups: memberOf.flatMap(ref =>
+              typeof ref === 'string' ? [groupName(ref)] : [],
+            ),
           });
         }
       }
@@ -119,7 +127,10 @@ export class People {
     this.groupIds = new OpaqueIds(givenIds(catalogGroups));
   }
 
-  static async load(catalog: string[] = [], extraUsers: AccessEmulatorUser[] = []): Promise<People> {
+  static async load(
+    catalog: string[] = [],
+    extraUsers: AccessEmulatorUser[] = [],
+  ): Promise<People> {
     const { users, groups } = await readCatalog(catalog);
     const byEmail = new Map<string, AccessEmulatorUser>();
     // Later entries win, so `users` given directly override catalog people with the same email.
@@ -148,8 +159,11 @@ export class People {
     };
   }
 
-  private group(membership: string | AccessEmulatorGroup): AccessEmulatorIdentityGroup {
-    const { id, name, email } = typeof membership === 'string' ? { name: membership } : membership;
+  private group(
+    membership: string | AccessEmulatorGroup,
+  ): AccessEmulatorIdentityGroup {
+    const { id, name, email } =
+      typeof membership === 'string' ? { name: membership } : membership;
     return {
       id: id ?? this.groupIds.of(name),
       name,
@@ -160,7 +174,9 @@ export class People {
 
 /** The ids given outright (by annotation or option), by key. */
 function givenIds(entries: Map<string, { id?: string }>): [string, string][] {
-  return [...entries].flatMap(([key, { id }]) => (id === undefined ? [] : [[key, id] as [string, string]]));
+  return [...entries].flatMap(([key, { id }]) =>
+    id === undefined ? [] : [[key, id] as [string, string]],
+  );
 }
 
 function localPart(email: string): string {

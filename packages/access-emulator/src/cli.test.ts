@@ -7,20 +7,34 @@ describe('parseCliArgs', () => {
   it('reads every flag', () => {
     expect(
       parseCliArgs([
-        '--upstream', 'http://localhost:3000',
-        '--route', '/api/=http://localhost:7007',
-        '--route', '/replicas/=http://localhost:7008,http://localhost:7009',
-        '--port', '7000',
-        '--host', 'localhost',
-        '--issuer', 'https://acme.cloudflareaccess.com',
-        '--audience', 'local-aud',
-        '--audience', 'second',
-        '--catalog', 'examples/',
-        '--service-token', 'ci.access:se:cret',
-        '--token-lifetime', '60',
-        '--session-duration', '600',
-        '--rotate-every', '30',
-        '--country', 'NL',
+        '--upstream',
+        'http://localhost:3000',
+        '--route',
+        '/api/=http://localhost:7007',
+        '--route',
+        '/replicas/=http://localhost:7008,http://localhost:7009',
+        '--port',
+        '7000',
+        '--host',
+        'localhost',
+        '--issuer',
+        'https://acme.cloudflareaccess.com',
+        '--audience',
+        'local-aud',
+        '--audience',
+        'second',
+        '--catalog',
+        'examples/',
+        '--service-token',
+        'ci.access:se:cret',
+        '--token-lifetime',
+        '60',
+        '--session-duration',
+        '600',
+        '--rotate-every',
+        '30',
+        '--country',
+        'NL',
       ]),
     ).toEqual({
       upstream: 'http://localhost:3000',
@@ -65,23 +79,35 @@ describe('parseCliArgs', () => {
 describe('bin/access-emulator', () => {
   it('prints the team domain, serves certs and stops cleanly on SIGTERM', async () => {
     const bin = resolve(__dirname, '../bin/access-emulator');
-    const child = spawn(process.execPath, [bin, '--audience', 'cli-aud', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [bin, '--audience', 'cli-aud', '--port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     try {
       let output = '';
       const url = await new Promise<string>((done, fail) => {
         child.stdout.on('data', chunk => {
           output += String(chunk);
-          const match = output.match(/Cloudflare Access emulator on (http:\/\/127\.0\.0\.1:\d+) /);
+          const match = output.match(
+            /Cloudflare Access emulator on (http:\/\/127\.0\.0\.1:\d+) /,
+          );
           if (match) {
             done(match[1]);
           }
         });
-        child.once('exit', code => fail(new Error(`exited with ${code}: ${output}`)));
+        child.once('exit', code =>
+          fail(new Error(`exited with ${code}: ${output}`)),
+        );
       });
-      expect(output).toContain('team domain for auth.providers.cfaccess.teamDomain');
-      const { keys } = await (await fetch(`${url}/cdn-cgi/access/certs`)).json();
+      expect(output).toContain(
+        'team domain for auth.providers.cfaccess.teamDomain',
+      );
+      const { keys } = await (
+        await fetch(`${url}/cdn-cgi/access/certs`)
+      ).json();
       expect(keys).toHaveLength(1);
 
       const exited = once(child, 'exit');

@@ -1,6 +1,9 @@
 import { parseArgs } from 'node:util';
 import { startAccessEmulator } from './emulator';
-import type { AccessEmulatorOptions, AccessEmulatorServiceToken } from './types';
+import type {
+  AccessEmulatorOptions,
+  AccessEmulatorServiceToken,
+} from './types';
 
 export const USAGE = `Usage: access-emulator --audience <tag> [options]
 
@@ -41,7 +44,9 @@ function seconds(flag: string, value: string | undefined): number | undefined {
   }
   const number = Number(value);
   if (!Number.isInteger(number) || number <= 0) {
-    throw new UsageError(`--${flag} must be a positive whole number of seconds, got "${value}"`);
+    throw new UsageError(
+      `--${flag} must be a positive whole number of seconds, got "${value}"`,
+    );
   }
   return number;
 }
@@ -50,7 +55,11 @@ function route(value: string): [string, string | string[]] {
   const separator = value.indexOf('=');
   const prefix = value.slice(0, separator);
   const targets = value.slice(separator + 1).split(',');
-  if (separator <= 0 || !prefix.startsWith('/') || !targets.every(target => /^https?:\/\/[^/]/.test(target))) {
+  if (
+    separator <= 0 ||
+    !prefix.startsWith('/') ||
+    !targets.every(target => /^https?:\/\/[^/]/.test(target))
+  ) {
     throw new UsageError(
       `--route must look like /path/=http://host:port (or /path/=http://a:1,http://b:2 to take them in turn), got "${value}"`,
     );
@@ -61,9 +70,14 @@ function route(value: string): [string, string | string[]] {
 function serviceToken(value: string): AccessEmulatorServiceToken {
   const separator = value.indexOf(':');
   if (separator <= 0 || separator === value.length - 1) {
-    throw new UsageError(`--service-token must look like <client id>:<client secret>, got "${value}"`);
+    throw new UsageError(
+      `--service-token must look like <client id>:<client secret>, got "${value}"`,
+    );
   }
-  return { clientId: value.slice(0, separator), clientSecret: value.slice(separator + 1) };
+  return {
+    clientId: value.slice(0, separator),
+    clientSecret: value.slice(separator + 1),
+  };
 }
 
 /** Turns command-line arguments into emulator options, or `help` when usage was asked for. */
@@ -91,29 +105,41 @@ export function parseCliArgs(argv: string[]): AccessEmulatorOptions | 'help' {
       },
     }));
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(
+      error instanceof Error ? error.message : String(error),
+    );
   }
   if (values.help) {
     return 'help';
   }
   if (!values.audience?.length) {
-    throw new UsageError('--audience is required: the AUD tag your Backstage config expects');
+    throw new UsageError(
+      '--audience is required: the AUD tag your Backstage config expects',
+    );
   }
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+  if (
+    port !== undefined &&
+    !(Number.isInteger(port) && port >= 0 && port <= 65535)
+  ) {
     throw new UsageError(`--port must be a port number, got "${values.port}"`);
   }
   return {
     audience: values.audience,
     upstream: values.upstream,
-    routes: values.route ? Object.fromEntries(values.route.map(route)) : undefined,
+    routes: values.route
+      ? Object.fromEntries(values.route.map(route))
+      : undefined,
     port,
     host: values.host,
     issuer: values.issuer,
     catalog: values.catalog,
     serviceTokens: values['service-token']?.map(serviceToken),
     tokenLifetimeSeconds: seconds('token-lifetime', values['token-lifetime']),
-    sessionDurationSeconds: seconds('session-duration', values['session-duration']),
+    sessionDurationSeconds: seconds(
+      'session-duration',
+      values['session-duration'],
+    ),
     keyRotationIntervalSeconds: seconds('rotate-every', values['rotate-every']),
     country: values.country,
   };
@@ -143,11 +169,15 @@ export async function runCli(argv: string[]): Promise<void> {
     ([prefix, url]) => `, ${prefix} -> ${[url].flat().join(' | ')}`,
   );
   const target =
-    (options.upstream ?? '(no upstream: signed-in requests get a JSON echo of their headers)') + routes.join('');
+    (options.upstream ??
+      '(no upstream: signed-in requests get a JSON echo of their headers)') +
+    routes.join('');
   console.log(
     `Cloudflare Access emulator on ${emulator.url} -> ${target} (team domain for auth.providers.cfaccess.teamDomain)`,
   );
-  log(`audience ${emulator.audience.join(', ')}; certs at ${emulator.certsUrl}`);
+  log(
+    `audience ${emulator.audience.join(', ')}; certs at ${emulator.certsUrl}`,
+  );
 
   const stop = (signal: string) => {
     log(`${signal}: closing`);

@@ -7,7 +7,10 @@ export class EndpointControls {
   /** The email whose identity get-identity answers with instead of the session's own, if set. */
   identityAs: string | undefined;
 
-  setMode<E extends keyof EndpointModes>(endpoint: E, mode: EndpointModes[E]): void {
+  setMode<E extends keyof EndpointModes>(
+    endpoint: E,
+    mode: EndpointModes[E],
+  ): void {
     this.modes[endpoint] = mode;
   }
 

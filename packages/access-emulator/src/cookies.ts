@@ -2,7 +2,10 @@
 export const AUTHORIZATION_COOKIE = 'CF_Authorization';
 
 /** Reads one cookie's value from a Cookie header. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
+export function readCookie(
+  header: string | undefined,
+  name: string,
+): string | undefined {
   for (const pair of (header ?? '').split(';')) {
     const separator = pair.indexOf('=');
     if (separator > 0 && pair.slice(0, separator).trim() === name) {
@@ -13,16 +16,28 @@ export function readCookie(header: string | undefined, name: string): string | u
 }
 
 /** The Cookie header with one cookie's value replaced, so the upstream sees the token it is given. */
-export function replaceCookie(header: string, name: string, value: string): string {
+export function replaceCookie(
+  header: string,
+  name: string,
+  value: string,
+): string {
   return header
     .split(';')
-    .map(pair => (pair.split('=')[0].trim() === name ? ` ${name}=${value}` : pair))
+    .map(pair =>
+      pair.split('=')[0].trim() === name ? ` ${name}=${value}` : pair,
+    )
     .join(';')
     .trim();
 }
 
-export function authorizationCookie(token: string, maxAgeSeconds: number): string {
-  return `${AUTHORIZATION_COOKIE}=${token}; Path=/; Max-Age=${Math.max(0, maxAgeSeconds)}; HttpOnly; SameSite=Lax`;
+export function authorizationCookie(
+  token: string,
+  maxAgeSeconds: number,
+): string {
+  return `${AUTHORIZATION_COOKIE}=${token}; Path=/; Max-Age=${Math.max(
+    0,
+    maxAgeSeconds,
+  )}; HttpOnly; SameSite=Lax`;
 }
 
 export function clearedAuthorizationCookie(): string {

@@ -51,8 +51,14 @@ export class AccessEdge {
 
   /** A fresh app token for the session, which never outlives the session. */
   sessionToken(session: Session): Promise<string> {
-    const exp = Math.min(nowSeconds() + this.settings.tokenLifetimeSeconds, session.expiresAt);
-    return this.tokens.mint({ ...sessionClaims(session, this.settings.country), exp });
+    const exp = Math.min(
+      nowSeconds() + this.settings.tokenLifetimeSeconds,
+      session.expiresAt,
+    );
+    return this.tokens.mint({
+      ...sessionClaims(session, this.settings.country),
+      exp,
+    });
   }
 
   serviceToken(
@@ -60,7 +66,10 @@ export class AccessEdge {
     claims: Record<string, unknown> = {},
     options?: MintOptions,
   ): Promise<string> {
-    return this.tokens.mint({ common_name: clientId, sub: '', ...claims }, options);
+    return this.tokens.mint(
+      { common_name: clientId, sub: '', ...claims },
+      options,
+    );
   }
 
   /**
@@ -90,7 +99,11 @@ export class AccessEdge {
         pair => pair.clientId === clientId && pair.clientSecret === secret,
       );
       return known
-        ? { kind: 'service', clientId, token: await this.serviceToken(clientId) }
+        ? {
+            kind: 'service',
+            clientId,
+            token: await this.serviceToken(clientId),
+          }
         : { kind: 'denied', clientId };
     }
 
@@ -98,7 +111,10 @@ export class AccessEdge {
     if (!token) {
       return { kind: 'sign-in' };
     }
-    const lookup = await this.sessionOf(token, { audience: true, allowExpired: true });
+    const lookup = await this.sessionOf(token, {
+      audience: true,
+      allowExpired: true,
+    });
     if (!lookup.ok) {
       return { kind: 'sign-in' };
     }
@@ -106,6 +122,11 @@ export class AccessEdge {
     if (tokenExpiresAt - nowSeconds() > REFRESH_MARGIN_SECONDS) {
       return { kind: 'user', session, token, refreshed: false };
     }
-    return { kind: 'user', session, token: await this.sessionToken(session), refreshed: true };
+    return {
+      kind: 'user',
+      session,
+      token: await this.sessionToken(session),
+      refreshed: true,
+    };
   }
 }

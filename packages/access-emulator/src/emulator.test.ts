@@ -13,14 +13,22 @@ import { sleep, verifyWithCerts } from './__testUtils__/testHelpers';
 import type { AccessEmulator } from './types';
 
 const examples = resolve(__dirname, '../../../examples');
-const RANDOM_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const RANDOM_UUID =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-async function getIdentity(emulator: AccessEmulator, token: string): Promise<Response> {
-  return fetch(`${emulator.url}/cdn-cgi/access/get-identity`, { headers: { cookie: `CF_Authorization=${token}` } });
+async function getIdentity(
+  emulator: AccessEmulator,
+  token: string,
+): Promise<Response> {
+  return fetch(`${emulator.url}/cdn-cgi/access/get-identity`, {
+    headers: { cookie: `CF_Authorization=${token}` },
+  });
 }
 
 async function servedKids(emulator: AccessEmulator): Promise<string[]> {
-  const { keys } = (await (await fetch(emulator.certsUrl)).json()) as { keys: { kid: string }[] };
+  const { keys } = (await (await fetch(emulator.certsUrl)).json()) as {
+    keys: { kid: string }[];
+  };
   return keys.map(key => key.kid);
 }
 
@@ -30,7 +38,13 @@ describe('startAccessEmulator', () => {
   beforeEach(async () => {
     emulator = await startAccessEmulator({
       audience: 'aud-tag',
-      users: [{ email: 'ada@example.com', name: 'Ada Lovelace', groups: ['platform'] }],
+      users: [
+        {
+          email: 'ada@example.com',
+          name: 'Ada Lovelace',
+          groups: ['platform'],
+        },
+      ],
       country: 'NL',
     });
   });
@@ -50,7 +64,10 @@ describe('startAccessEmulator', () => {
     expect(second.sub).toBe(first.sub);
     expect((await emulator.signIn('bob@example.com')).sub).not.toBe(first.sub);
     // Nothing is derived from the email: another emulator gives the same person another id.
-    const other = await startAccessEmulator({ audience: 'aud-tag', users: [{ email: 'ada@example.com' }] });
+    const other = await startAccessEmulator({
+      audience: 'aud-tag',
+      users: [{ email: 'ada@example.com' }],
+    });
     try {
       expect((await other.signIn('ada@example.com')).sub).not.toBe(first.sub);
     } finally {
@@ -67,7 +84,10 @@ describe('startAccessEmulator', () => {
     });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(3600);
     expect(payload.nbf).toBe(payload.iat);
-    expect(decodeProtectedHeader(first.token)).toEqual({ alg: 'RS256', kid: emulator.keys().current.kid });
+    expect(decodeProtectedHeader(first.token)).toEqual({
+      alg: 'RS256',
+      kid: emulator.keys().current.kid,
+    });
   });
 
   it('mints tokens with defaults that claims override or remove', async () => {
@@ -81,16 +101,34 @@ describe('startAccessEmulator', () => {
       type: 'app',
     });
     const custom = decodeJwt(
-      await emulator.mintToken({ aud: ['other'], email: 'x@example.com', nbf: undefined, type: 'org' }),
+      await emulator.mintToken({
+        aud: ['other'],
+        email: 'x@example.com',
+        nbf: undefined,
+        type: 'org',
+      }),
     );
-    expect(custom).toMatchObject({ aud: ['other'], email: 'x@example.com', type: 'org' });
+    expect(custom).toMatchObject({
+      aud: ['other'],
+      email: 'x@example.com',
+      type: 'org',
+    });
     expect(custom).not.toHaveProperty('nbf');
   });
 
   it('overrides protected header fields', async () => {
-    const token = await emulator.mintToken({}, { header: { kid: 'not-a-key', typ: 'JWT' } });
-    expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', kid: 'not-a-key', typ: 'JWT' });
-    await expect(verifyWithCerts(emulator, token)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    const token = await emulator.mintToken(
+      {},
+      { header: { kid: 'not-a-key', typ: 'JWT' } },
+    );
+    expect(decodeProtectedHeader(token)).toEqual({
+      alg: 'RS256',
+      kid: 'not-a-key',
+      typ: 'JWT',
+    });
+    await expect(verifyWithCerts(emulator, token)).rejects.toBeInstanceOf(
+      errors.JWKSNoMatchingKey,
+    );
   });
 
   it('signs with an unpublished key whose kid is not in certs', async () => {
@@ -99,15 +137,26 @@ describe('startAccessEmulator', () => {
     const { unpublished } = emulator.keys();
     expect(kid).toBe(unpublished.kid);
     expect(await servedKids(emulator)).not.toContain(kid);
-    await expect(verifyWithCerts(emulator, token)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await expect(verifyWithCerts(emulator, token)).rejects.toBeInstanceOf(
+      errors.JWKSNoMatchingKey,
+    );
     // The key itself is real: it verifies against the PEM the emulator reports.
-    await expect(jwtVerify(token, await importSPKI(unpublished.publicKeyPem, 'RS256'))).resolves.toBeDefined();
+    await expect(
+      jwtVerify(token, await importSPKI(unpublished.publicKeyPem, 'RS256')),
+    ).resolves.toBeDefined();
   });
 
   it('mints service tokens as Access forwards them', async () => {
-    const token = await emulator.mintServiceToken('ci.access', { exp: 4102444800 });
+    const token = await emulator.mintServiceToken('ci.access', {
+      exp: 4102444800,
+    });
     const payload = await verifyWithCerts(emulator, token);
-    expect(payload).toMatchObject({ common_name: 'ci.access', sub: '', type: 'app', exp: 4102444800 });
+    expect(payload).toMatchObject({
+      common_name: 'ci.access',
+      sub: '',
+      type: 'app',
+      exp: 4102444800,
+    });
     expect(payload).not.toHaveProperty('email');
   });
 
@@ -115,7 +164,9 @@ describe('startAccessEmulator', () => {
     const original = emulator.keys();
     expect(original.previous).toBeUndefined();
     expect(await servedKids(emulator)).toEqual([original.current.kid]);
-    await expect(emulator.mintToken({}, { key: 'previous' })).rejects.toThrow(/no previous key/);
+    await expect(emulator.mintToken({}, { key: 'previous' })).rejects.toThrow(
+      /no previous key/,
+    );
     const oldToken = (await emulator.signIn('ada@example.com')).token;
 
     await emulator.rotateKeys();
@@ -123,15 +174,23 @@ describe('startAccessEmulator', () => {
     expect(rotated.previous?.kid).toBe(original.current.kid);
     expect(rotated.current.kid).not.toBe(original.current.kid);
     expect(rotated.unpublished.kid).toBe(original.unpublished.kid);
-    expect(await servedKids(emulator)).toEqual([rotated.current.kid, original.current.kid]);
+    expect(await servedKids(emulator)).toEqual([
+      rotated.current.kid,
+      original.current.kid,
+    ]);
     await expect(verifyWithCerts(emulator, oldToken)).resolves.toBeDefined();
     const byPrevious = await emulator.mintToken({}, { key: 'previous' });
     expect(decodeProtectedHeader(byPrevious).kid).toBe(original.current.kid);
 
     await emulator.rotateKeys();
-    expect(await servedKids(emulator)).toEqual([emulator.keys().current.kid, rotated.current.kid]);
+    expect(await servedKids(emulator)).toEqual([
+      emulator.keys().current.kid,
+      rotated.current.kid,
+    ]);
     const jwks = createRemoteJWKSet(new URL(emulator.certsUrl));
-    await expect(jwtVerify(oldToken, jwks)).rejects.toBeInstanceOf(errors.JWKSNoMatchingKey);
+    await expect(jwtVerify(oldToken, jwks)).rejects.toBeInstanceOf(
+      errors.JWKSNoMatchingKey,
+    );
   });
 
   it('reports public keys as PEM and JWK that verify its tokens', async () => {
@@ -139,7 +198,9 @@ describe('startAccessEmulator', () => {
     expect(current.publicKeyPem).toMatch(/^-----BEGIN PUBLIC KEY-----/);
     expect(current.kid).toMatch(/^[0-9a-f]{64}$/);
     const token = await emulator.mintToken();
-    await expect(jwtVerify(token, createLocalJWKSet({ keys: [current.jwk] }))).resolves.toBeDefined();
+    await expect(
+      jwtVerify(token, createLocalJWKSet({ keys: [current.jwk] })),
+    ).resolves.toBeDefined();
     await expect(jwtVerify(token, current.publicKey)).resolves.toBeDefined();
   });
 
@@ -150,7 +211,9 @@ describe('startAccessEmulator', () => {
     emulator.endSession(identityNonce);
     const response = await getIdentity(emulator, token);
     expect(response.status).toBe(401);
-    expect(await response.json()).toEqual({ err: 'invalid token: ERR_NO_SESSION' });
+    expect(await response.json()).toEqual({
+      err: 'invalid token: ERR_NO_SESSION',
+    });
     expect((await getIdentity(emulator, other.token)).status).toBe(200);
   });
 
@@ -161,7 +224,9 @@ describe('startAccessEmulator', () => {
       id: expect.stringMatching(RANDOM_UUID),
       name: 'Ada Lovelace',
       email: 'ada@example.com',
-      groups: [{ id: expect.stringMatching(RANDOM_UUID), name: 'platform', email: '' }],
+      groups: [
+        { id: expect.stringMatching(RANDOM_UUID), name: 'platform', email: '' },
+      ],
       idp: { id: expect.stringMatching(RANDOM_UUID), type: 'emulator' },
       user_uuid: expect.stringMatching(RANDOM_UUID),
       iat: expect.any(Number),
@@ -176,7 +241,9 @@ describe('startAccessEmulator', () => {
     expect(answered).toEqual({ ...expected, iat: answered.iat });
     // A stranger's ids are kept from the first question on.
     const stranger = emulator.identityOf('new@example.org');
-    expect((await emulator.signIn('new@example.org')).sub).toBe(stranger.user_uuid);
+    expect((await emulator.signIn('new@example.org')).sub).toBe(
+      stranger.user_uuid,
+    );
   });
 
   it('closes idempotently', async () => {
@@ -188,7 +255,10 @@ describe('startAccessEmulator', () => {
 
 describe('startAccessEmulator options', () => {
   it('takes user and group ids from catalog annotations', async () => {
-    const emulator = await startAccessEmulator({ audience: 'aud', catalog: [examples] });
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      catalog: [examples],
+    });
     try {
       const { token, sub } = await emulator.signIn('grace@example.com');
       expect(sub).toBe('dc2bb559-919c-40eb-ae1d-4bc1dcbdde0d');
@@ -196,8 +266,16 @@ describe('startAccessEmulator options', () => {
       expect(await (await getIdentity(emulator, token)).json()).toMatchObject({
         user_uuid: 'dc2bb559-919c-40eb-ae1d-4bc1dcbdde0d',
         groups: [
-          { id: '8c18650f-db31-4b22-b0b2-34a441fe843d', name: 'engineering', email: 'engineering@example.com' },
-          { id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e', name: 'security', email: '' },
+          {
+            id: '8c18650f-db31-4b22-b0b2-34a441fe843d',
+            name: 'engineering',
+            email: 'engineering@example.com',
+          },
+          {
+            id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e',
+            name: 'security',
+            email: '',
+          },
         ],
       });
     } finally {
@@ -214,11 +292,22 @@ describe('startAccessEmulator options', () => {
       ],
     });
     try {
-      const [platform, security] = emulator.identityOf('ada@example.com').groups;
-      expect(platform).toEqual({ id: expect.stringMatching(RANDOM_UUID), name: 'platform', email: '' });
-      expect(security).toEqual({ id: expect.stringMatching(RANDOM_UUID), name: 'Security', email: '' });
+      const [platform, security] =
+        emulator.identityOf('ada@example.com').groups;
+      expect(platform).toEqual({
+        id: expect.stringMatching(RANDOM_UUID),
+        name: 'platform',
+        email: '',
+      });
+      expect(security).toEqual({
+        id: expect.stringMatching(RANDOM_UUID),
+        name: 'Security',
+        email: '',
+      });
       expect(security.id).not.toBe(platform.id);
-      expect(emulator.identityOf('bob@example.com').groups).toEqual([{ id: security.id, name: 'security', email: '' }]);
+      expect(emulator.identityOf('bob@example.com').groups).toEqual([
+        { id: security.id, name: 'security', email: '' },
+      ]);
     } finally {
       await emulator.close();
     }
@@ -233,7 +322,11 @@ describe('startAccessEmulator options', () => {
         {
           email: 'mallory@example.com',
           id: 'mallory-access-id',
-          groups: [{ name: platformId }, { id: 'not-platform', name: 'platform', email: 'm@example.com' }, 'security'],
+          groups: [
+            { name: platformId },
+            { id: 'not-platform', name: 'platform', email: 'm@example.com' },
+            'security',
+          ],
         },
       ],
     });
@@ -244,20 +337,33 @@ describe('startAccessEmulator options', () => {
       expect(identity).toMatchObject({
         user_uuid: 'mallory-access-id',
         groups: [
-          { id: expect.stringMatching(RANDOM_UUID), name: platformId, email: '' },
+          {
+            id: expect.stringMatching(RANDOM_UUID),
+            name: platformId,
+            email: '',
+          },
           { id: 'not-platform', name: 'platform', email: 'm@example.com' },
-          { id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e', name: 'security', email: '' },
+          {
+            id: '69da3881-0fa4-4c2e-af7c-66086ef9b79e',
+            name: 'security',
+            email: '',
+          },
         ],
       });
       expect(identity.groups[0].id).not.toBe(platformId);
-      expect(emulator.identityOf('ada@example.com').groups).toEqual([{ id: platformId, name: 'platform', email: '' }]);
+      expect(emulator.identityOf('ada@example.com').groups).toEqual([
+        { id: platformId, name: 'platform', email: '' },
+      ]);
     } finally {
       await emulator.close();
     }
   });
 
   it('rotates keys on an interval when asked', async () => {
-    const emulator = await startAccessEmulator({ audience: 'aud', keyRotationIntervalSeconds: 1 });
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      keyRotationIntervalSeconds: 1,
+    });
     try {
       const first = emulator.keys().current.kid;
       await sleep(1500);
@@ -276,9 +382,12 @@ describe('startAccessEmulator options', () => {
       expect(emulator.teamDomain).toBe('https://acme.cloudflareaccess.com');
       const { token } = await emulator.signIn('ada@example.com');
       expect(decodeJwt(token).iss).toBe('https://acme.cloudflareaccess.com');
-      const response = await fetch(`${emulator.url}/cdn-cgi/access/get-identity`, {
-        headers: { cookie: `CF_Authorization=${token}` },
-      });
+      const response = await fetch(
+        `${emulator.url}/cdn-cgi/access/get-identity`,
+        {
+          headers: { cookie: `CF_Authorization=${token}` },
+        },
+      );
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ email: 'ada@example.com' });
     } finally {

@@ -14,22 +14,31 @@ import { createUpstream } from './upstream';
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`Access emulator option ${name} must be a positive number of seconds, got ${value}`);
+    throw new Error(
+      `Access emulator option ${name} must be a positive number of seconds, got ${value}`,
+    );
   }
   return value;
 }
 
 function audienceList(audience: string | string[]): string[] {
   const list = [audience].flat();
-  if (list.length === 0 || list.some(tag => typeof tag !== 'string' || tag === '')) {
-    throw new Error('Access emulator option audience must be one or more non-empty AUD tags');
+  if (
+    list.length === 0 ||
+    list.some(tag => typeof tag !== 'string' || tag === '')
+  ) {
+    throw new Error(
+      'Access emulator option audience must be one or more non-empty AUD tags',
+    );
   }
   return list;
 }
 
 function checkHttpUrl(name: string, value: string | undefined): void {
   if (value !== undefined && !/^https?:\/\/[^/]/.test(value)) {
-    throw new Error(`Access emulator option ${name} must be an http(s) URL, got ${value}`);
+    throw new Error(
+      `Access emulator option ${name} must be an http(s) URL, got ${value}`,
+    );
   }
 }
 
@@ -46,13 +55,18 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 /** The URL people and Backstage use: the configured host name, so it can be the token issuer. */
 function baseUrl(host: string, port: number): string {
   // A wildcard address is not somewhere a browser can go; its loopback twin is.
-  const wildcards: Record<string, string> = { '0.0.0.0': '127.0.0.1', '::': '::1' };
+  const wildcards: Record<string, string> = {
+    '0.0.0.0': '127.0.0.1',
+    '::': '::1',
+  };
   const name = wildcards[host] ?? host;
   return `http://${name.includes(':') ? `[${name}]` : name}:${port}`;
 }
 
 /** Starts a local Cloudflare Access edge; resolves once it is listening. */
-export async function startAccessEmulator(options: AccessEmulatorOptions): Promise<AccessEmulator> {
+export async function startAccessEmulator(
+  options: AccessEmulatorOptions,
+): Promise<AccessEmulator> {
   const audience = audienceList(options.audience);
   const tokenLifetimeSeconds = positive(
     'tokenLifetimeSeconds',
@@ -65,12 +79,17 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
   const rotationSeconds =
     options.keyRotationIntervalSeconds === undefined
       ? undefined
-      : positive('keyRotationIntervalSeconds', options.keyRotationIntervalSeconds);
+      : positive(
+          'keyRotationIntervalSeconds',
+          options.keyRotationIntervalSeconds,
+        );
   checkHttpUrl('upstream', options.upstream);
   checkHttpUrl('issuer', options.issuer);
   for (const [prefix, target] of Object.entries(options.routes ?? {})) {
     if (!prefix.startsWith('/')) {
-      throw new Error(`Access emulator route ${prefix} must be a path starting with /`);
+      throw new Error(
+        `Access emulator route ${prefix} must be a path starting with /`,
+      );
     }
     const targets = [target].flat();
     if (targets.length === 0) {
@@ -97,7 +116,11 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
   const url = baseUrl(host, (server.address() as AddressInfo).port);
 
   const issuer = options.issuer?.replace(/\/$/, '') ?? url;
-  const tokens = new AppTokens(keys, { issuer, audience, lifetimeSeconds: tokenLifetimeSeconds });
+  const tokens = new AppTokens(keys, {
+    issuer,
+    audience,
+    lifetimeSeconds: tokenLifetimeSeconds,
+  });
   const sessions = new Sessions(sessionDurationSeconds);
   const edge = new AccessEdge(tokens, sessions, people, {
     country,
@@ -106,7 +129,16 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
   });
   const controls = new EndpointControls();
   const upstream = createUpstream(options.upstream, options.routes ?? {}, log);
-  attachAccessRoutes(server, { edge, keys, people, controls, upstream, country, url, log });
+  attachAccessRoutes(server, {
+    edge,
+    keys,
+    people,
+    controls,
+    upstream,
+    country,
+    url,
+    log,
+  });
 
   const rotateKeys = async () => {
     await keys.rotate();
@@ -116,7 +148,9 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
     rotationSeconds === undefined
       ? undefined
       : setInterval(() => {
-          rotateKeys().catch(error => log(`key rotation failed: ${String(error)}`));
+          rotateKeys().catch(error =>
+            log(`key rotation failed: ${String(error)}`),
+          );
         }, rotationSeconds * 1000).unref();
 
   let closing: Promise<void> | undefined;
@@ -140,9 +174,14 @@ export async function startAccessEmulator(options: AccessEmulatorOptions): Promi
     audience: [...audience],
     async signIn(email) {
       const { session, token } = await edge.signIn(email);
-      return { token, identityNonce: session.identityNonce, sub: session.person.userId };
+      return {
+        token,
+        identityNonce: session.identityNonce,
+        sub: session.person.userId,
+      };
     },
-    identityOf: email => accessIdentity(people.identify(email), nowSeconds(), country),
+    identityOf: email =>
+      accessIdentity(people.identify(email), nowSeconds(), country),
     mintToken: (claims, mintOptions) => tokens.mint(claims, mintOptions),
     mintServiceToken: (clientId, claims, mintOptions) =>
       edge.serviceToken(clientId, claims, mintOptions),

@@ -17,9 +17,14 @@ export function injectAccessHeaders(
   }
   headers['cf-access-jwt-assertion'] = admission.token;
   if (admission.kind === 'user') {
-    headers['cf-access-authenticated-user-email'] = admission.session.person.email;
+    headers['cf-access-authenticated-user-email'] =
+      admission.session.person.email;
     if (admission.refreshed && headers.cookie) {
-      headers.cookie = replaceCookie(headers.cookie, AUTHORIZATION_COOKIE, admission.token);
+      headers.cookie = replaceCookie(
+        headers.cookie,
+        AUTHORIZATION_COOKIE,
+        admission.token,
+      );
     }
   }
 }

@@ -9,11 +9,23 @@ export interface Reply {
   body: string;
 }
 
-export function textReply(status: number, body: string, headers: Reply['headers'] = {}): Reply {
-  return { status, body: `${body}\n`, headers: { 'content-type': 'text/plain; charset=utf-8', ...headers } };
+export function textReply(
+  status: number,
+  body: string,
+  headers: Reply['headers'] = {},
+): Reply {
+  return {
+    status,
+    body: `${body}\n`,
+    headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
+  };
 }
 
-export function jsonReply(status: number, value: unknown, headers: Reply['headers'] = {}): Reply {
+export function jsonReply(
+  status: number,
+  value: unknown,
+  headers: Reply['headers'] = {},
+): Reply {
   return {
     status,
     body: JSON.stringify(value),
@@ -21,15 +33,26 @@ export function jsonReply(status: number, value: unknown, headers: Reply['header
   };
 }
 
-export function htmlReply(status: number, body: string, headers: Reply['headers'] = {}): Reply {
+export function htmlReply(
+  status: number,
+  body: string,
+  headers: Reply['headers'] = {},
+): Reply {
   return {
     status,
     body,
-    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      ...headers,
+    },
   };
 }
 
-export function redirectReply(location: string, headers: Reply['headers'] = {}): Reply {
+export function redirectReply(
+  location: string,
+  headers: Reply['headers'] = {},
+): Reply {
   return { status: 302, body: '', headers: { location, ...headers } };
 }
 
@@ -43,18 +66,26 @@ export function send(res: ServerResponse, reply: Reply): void {
 
 /** Answers an upgrade request on its raw socket and closes it. */
 export function sendOnSocket(socket: Duplex, reply: Reply): void {
-  const lines = [`HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}`];
+  const lines = [
+    `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}`,
+  ];
   for (const [name, value] of Object.entries(reply.headers ?? {})) {
     for (const item of Array.isArray(value) ? value : [value]) {
       lines.push(`${name}: ${item}`);
     }
   }
-  lines.push(`content-length: ${Buffer.byteLength(reply.body)}`, 'connection: close');
+  lines.push(
+    `content-length: ${Buffer.byteLength(reply.body)}`,
+    'connection: close',
+  );
   socket.end(`${lines.join('\r\n')}\r\n\r\n${reply.body}`);
 }
 
 /** Reads a urlencoded body, refusing anything larger than a login form needs. */
-export async function readForm(req: IncomingMessage, limitBytes = 16 * 1024): Promise<URLSearchParams> {
+export async function readForm(
+  req: IncomingMessage,
+  limitBytes = 16 * 1024,
+): Promise<URLSearchParams> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

@@ -6,7 +6,10 @@ import type { AccessEmulatorIdentity } from './types';
 const EMULATOR_IDP_ID = 'daa10a4d-fab9-43aa-8c46-b6794b7ce8da';
 
 /** The claims Access adds to an app token for a signed-in person. */
-export function sessionClaims(session: Session, country: string): Record<string, unknown> {
+export function sessionClaims(
+  session: Session,
+  country: string,
+): Record<string, unknown> {
   return {
     email: session.person.email,
     sub: session.person.userId,
@@ -16,7 +19,11 @@ export function sessionClaims(session: Session, country: string): Record<string,
 }
 
 /** What get-identity answers for a person whose session started at `iat`. */
-export function accessIdentity(person: Person, iat: number, country: string): AccessEmulatorIdentity {
+export function accessIdentity(
+  person: Person,
+  iat: number,
+  country: string,
+): AccessEmulatorIdentity {
   return {
     id: person.idpUserId,
     name: person.name,

@@ -1,4 +1,9 @@
-import { calculateJwkThumbprint, exportJWK, exportSPKI, generateKeyPair } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  exportSPKI,
+  generateKeyPair,
+} from 'jose';
 import type { CryptoKey } from 'jose';
 import type { AccessEmulatorJwk, AccessEmulatorPublicKey } from './types';
 
@@ -8,7 +13,9 @@ export interface SigningKey extends AccessEmulatorPublicKey {
 }
 
 async function createSigningKey(): Promise<SigningKey> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const { privateKey, publicKey } = await generateKeyPair('RS256', {
+    extractable: true,
+  });
   const { n, e } = await exportJWK(publicKey);
   if (!n || !e) {
     throw new Error('The generated RSA key has no modulus or exponent');
@@ -43,7 +50,10 @@ export class KeyRing {
   ) {}
 
   static async create(): Promise<KeyRing> {
-    const [current, unpublished] = await Promise.all([createSigningKey(), createSigningKey()]);
+    const [current, unpublished] = await Promise.all([
+      createSigningKey(),
+      createSigningKey(),
+    ]);
     return new KeyRing(current, undefined, unpublished);
   }
 
@@ -57,7 +67,9 @@ export class KeyRing {
   signingKey(which: 'current' | 'previous' | 'unpublished'): SigningKey {
     if (which === 'previous') {
       if (!this.previous) {
-        throw new Error('There is no previous key until keys have been rotated once');
+        throw new Error(
+          'There is no previous key until keys have been rotated once',
+        );
       }
       return this.previous;
     }

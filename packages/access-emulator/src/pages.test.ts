@@ -29,7 +29,11 @@ describe('pages', () => {
   });
 
   it('shows an error and a hint when there is nobody in the catalog', () => {
-    const html = loginPage({ people: [], redirectUrl: '/', error: 'Enter <an> email' });
+    const html = loginPage({
+      people: [],
+      redirectUrl: '/',
+      error: 'Enter <an> email',
+    });
     expect(html).toContain('data-testid="no-people"');
     expect(html).toContain('Enter &lt;an&gt; email');
   });

@@ -52,7 +52,8 @@ ${body}
 
 function personButton(person: Person, redirectUrl: string): string {
   const email = escapeHtml(person.email);
-  const groups = person.groups.map(group => group.name).join(', ') || 'no groups';
+  const groups =
+    person.groups.map(group => group.name).join(', ') || 'no groups';
   return `<li><form method="post" action="/cdn-cgi/access/login">
 <input type="hidden" name="email" value="${email}">
 <input type="hidden" name="redirect_url" value="${escapeHtml(redirectUrl)}">
@@ -65,12 +66,22 @@ function personButton(person: Person, redirectUrl: string): string {
 }
 
 /** The sign-in page: one button per known person, and a field for any other email. */
-export function loginPage(options: { people: Person[]; redirectUrl: string; error?: string }): string {
+export function loginPage(options: {
+  people: Person[];
+  redirectUrl: string;
+  error?: string;
+}): string {
   const { people, redirectUrl, error } = options;
   const list = people.length
-    ? `<ul data-testid="people">${people.map(person => personButton(person, redirectUrl)).join('\n')}</ul>`
+    ? `<ul data-testid="people">${people
+        .map(person => personButton(person, redirectUrl))
+        .join('\n')}</ul>`
     : '<p class="note" data-testid="no-people">No people in the catalog: type an email below.</p>';
-  const message = error ? `<p class="error" data-testid="error" role="alert">${escapeHtml(error)}</p>` : '';
+  const message = error
+    ? `<p class="error" data-testid="error" role="alert">${escapeHtml(
+        error,
+      )}</p>`
+    : '';
   return page(
     'Sign in as one of these people. This is a local stand-in for Cloudflare Access: there is no password.',
     `${message}

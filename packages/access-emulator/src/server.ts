@@ -49,7 +49,10 @@ export function safeRedirect(value: string | null | undefined): string {
   return value && relative.test(value) ? value : '/';
 }
 
-function splitUrl(url: string | undefined): { path: string; query: URLSearchParams } {
+function splitUrl(url: string | undefined): {
+  path: string;
+  query: URLSearchParams;
+} {
   const [path, query] = (url ?? '/').split(/\?(.*)/s, 2);
   return { path, query: new URLSearchParams(query ?? '') };
 }
@@ -69,10 +72,15 @@ function sessionCookie(session: Session, token: string): string {
 }
 
 /** Access's verdict on an application request: a reply instead, or go ahead to the upstream. */
-type Verdict = { allowed: false; reply: Reply } | { allowed: true; setCookie?: string };
+type Verdict =
+  | { allowed: false; reply: Reply }
+  | { allowed: true; setCookie?: string };
 
 /** Serves the Access routes under /cdn-cgi/access and guards everything else. */
-export function attachAccessRoutes(server: Server, parts: AccessServerParts): void {
+export function attachAccessRoutes(
+  server: Server,
+  parts: AccessServerParts,
+): void {
   const { edge, keys, people, controls, upstream, country, url, log } = parts;
 
   function certs(): Reply | undefined {
@@ -97,7 +105,9 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
       return jsonReply(500, { err: 'emulated get-identity failure' });
     }
     if (mode === 'error-body') {
-      return jsonReply(200, { err: 'emulated get-identity error: no identity for this session' });
+      return jsonReply(200, {
+        err: 'emulated get-identity error: no identity for this session',
+      });
     }
     if (mode === 'ended') {
       return noSessionReply('ERR_NO_SESSION');
@@ -109,21 +119,33 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
       readCookie(req.headers.cookie, AUTHORIZATION_COOKIE) ??
       [req.headers['cf-access-jwt-assertion']].flat()[0];
     if (!token) {
-      return jsonReply(401, { err: 'no CF_Authorization cookie or Cf-Access-Jwt-Assertion header' });
+      return jsonReply(401, {
+        err: 'no CF_Authorization cookie or Cf-Access-Jwt-Assertion header',
+      });
     }
-    const lookup = await edge.sessionOf(token, { audience: false, allowExpired: false });
+    const lookup = await edge.sessionOf(token, {
+      audience: false,
+      allowExpired: false,
+    });
     if (!lookup.ok) {
       return noSessionReply(lookup.reason);
     }
     const { session } = lookup;
-    const person = controls.identityAs === undefined ? session.person : people.identify(controls.identityAs);
-    return jsonReply(200, accessIdentity(person, session.startedAt, country), { 'cache-control': 'no-store' });
+    const person =
+      controls.identityAs === undefined
+        ? session.person
+        : people.identify(controls.identityAs);
+    return jsonReply(200, accessIdentity(person, session.startedAt, country), {
+      'cache-control': 'no-store',
+    });
   }
 
   async function login(req: IncomingMessage): Promise<Reply> {
     controls.record('login');
     if (req.method !== 'POST') {
-      const redirectUrl = safeRedirect(splitUrl(req.url).query.get('redirect_url'));
+      const redirectUrl = safeRedirect(
+        splitUrl(req.url).query.get('redirect_url'),
+      );
       return htmlReply(200, loginPage({ people: people.list(), redirectUrl }));
     }
     let form: URLSearchParams;
@@ -136,22 +158,35 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
     const redirectUrl = safeRedirect(form.get('redirect_url'));
     if (!EMAIL_PATTERN.test(email)) {
       const error = 'Enter an email address, like someone@example.com.';
-      return htmlReply(400, loginPage({ people: people.list(), redirectUrl, error }));
+      return htmlReply(
+        400,
+        loginPage({ people: people.list(), redirectUrl, error }),
+      );
     }
     const { session, token } = await edge.signIn(email);
-    log(`signed in ${session.person.email} (identity_nonce ${session.identityNonce})`);
-    return redirectReply(redirectUrl, { 'set-cookie': sessionCookie(session, token) });
+    log(
+      `signed in ${session.person.email} (identity_nonce ${session.identityNonce})`,
+    );
+    return redirectReply(redirectUrl, {
+      'set-cookie': sessionCookie(session, token),
+    });
   }
 
   async function logout(req: IncomingMessage): Promise<Reply> {
     controls.record('logout');
     const token = readCookie(req.headers.cookie, AUTHORIZATION_COOKIE);
-    const lookup = token ? await edge.sessionOf(token, { audience: false, allowExpired: true }) : undefined;
+    const lookup = token
+      ? await edge.sessionOf(token, { audience: false, allowExpired: true })
+      : undefined;
     if (lookup?.ok) {
       edge.endSession(lookup.session.identityNonce);
-      log(`signed out ${lookup.session.person.email} (identity_nonce ${lookup.session.identityNonce})`);
+      log(
+        `signed out ${lookup.session.person.email} (identity_nonce ${lookup.session.identityNonce})`,
+      );
     }
-    return htmlReply(200, signedOutPage(), { 'set-cookie': clearedAuthorizationCookie() });
+    return htmlReply(200, signedOutPage(), {
+      'set-cookie': clearedAuthorizationCookie(),
+    });
   }
 
   /** Checks an application request and, when it may pass, rewrites its headers as Access does. */
@@ -159,7 +194,9 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
     controls.record('proxy');
     const admission = await edge.admit(req.headers);
     if (admission.kind === 'denied') {
-      log(`refused service token ${admission.clientId} for ${req.method} ${req.url}`);
+      log(
+        `refused service token ${admission.clientId} for ${req.method} ${req.url}`,
+      );
       const reply = textReply(
         401,
         "Forbidden. You don't have permission to view this application: the service token " +
@@ -174,11 +211,16 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
     const refreshed = admission.kind === 'user' && admission.refreshed;
     return {
       allowed: true,
-      setCookie: refreshed ? sessionCookie(admission.session, admission.token) : undefined,
+      setCookie: refreshed
+        ? sessionCookie(admission.session, admission.token)
+        : undefined,
     };
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const { path } = splitUrl(req.url);
     if (path.startsWith('/cdn-cgi/')) {
       let reply: Reply | undefined;
@@ -208,7 +250,11 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
     }
   }
 
-  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  async function upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
     if (splitUrl(req.url).path.startsWith('/cdn-cgi/')) {
       sendOnSocket(socket, textReply(404, 'Not found.'));
       return;
@@ -228,7 +274,10 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
       if (res.headersSent) {
         res.destroy();
       } else {
-        send(res, textReply(500, 'The Access emulator failed to handle this request.'));
+        send(
+          res,
+          textReply(500, 'The Access emulator failed to handle this request.'),
+        );
       }
     });
   });
@@ -237,7 +286,10 @@ export function attachAccessRoutes(server: Server, parts: AccessServerParts): vo
     socket.on('error', () => socket.destroy());
     upgrade(req, socket, head).catch((error: unknown) => {
       log(`error upgrading ${req.url}: ${String(error)}`);
-      sendOnSocket(socket, textReply(500, 'The Access emulator failed to handle this request.'));
+      sendOnSocket(
+        socket,
+        textReply(500, 'The Access emulator failed to handle this request.'),
+      );
     });
   });
 }

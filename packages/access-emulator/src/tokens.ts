@@ -15,8 +15,12 @@ export type Verification =
   | { ok: false; reason: string };
 
 /** Drops keys whose value is undefined, so callers can remove a default claim or header field. */
-function withoutUndefined(values: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
+function withoutUndefined(
+  values: Record<string, unknown>,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, value]) => value !== undefined),
+  );
 }
 
 export function nowSeconds(): number {
@@ -30,7 +34,10 @@ export class AppTokens {
     private readonly settings: TokenSettings,
   ) {}
 
-  async mint(claims: Record<string, unknown> = {}, options: MintOptions = {}): Promise<string> {
+  async mint(
+    claims: Record<string, unknown> = {},
+    options: MintOptions = {},
+  ): Promise<string> {
     const now = nowSeconds();
     const payload = withoutUndefined({
       iss: this.settings.issuer,
@@ -42,7 +49,11 @@ export class AppTokens {
       ...claims,
     });
     const key = this.keys.signingKey(options.key ?? 'current');
-    const header = withoutUndefined({ alg: 'RS256', kid: key.kid, ...options.header });
+    const header = withoutUndefined({
+      alg: 'RS256',
+      kid: key.kid,
+      ...options.header,
+    });
     return new SignJWT(payload)
       .setProtectedHeader(header as JWTHeaderParameters)
       .sign(key.privateKey);
@@ -74,7 +85,10 @@ export class AppTokens {
       } else {
         return {
           ok: false,
-          reason: error instanceof errors.JOSEError ? error.code : 'ERR_INVALID_TOKEN',
+          reason:
+            error instanceof errors.JOSEError
+              ? error.code
+              : 'ERR_INVALID_TOKEN',
         };
       }
     }

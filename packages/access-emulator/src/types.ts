@@ -71,7 +71,11 @@ export type CertsMode = 'ok' | 'error' | 'timeout';
  * As CertsMode, plus Access's other answers: 'error-body' = 200 with `{ err }` and no identity;
  * 'ended' = 401 as for an ended or revoked session; 'login-redirect' = 302 to the login page.
  */
-export type IdentityMode = CertsMode | 'error-body' | 'ended' | 'login-redirect';
+export type IdentityMode =
+  | CertsMode
+  | 'error-body'
+  | 'ended'
+  | 'login-redirect';
 
 /** The modes each endpoint can be set to. */
 export interface EndpointModes {
@@ -137,7 +141,12 @@ export interface AccessEmulatorSignIn {
   sub: string;
 }
 
-export type CountedEndpoint = 'certs' | 'identity' | 'login' | 'logout' | 'proxy';
+export type CountedEndpoint =
+  | 'certs'
+  | 'identity'
+  | 'login'
+  | 'logout'
+  | 'proxy';
 
 export interface AccessEmulator {
   /** Base URL, e.g. http://127.0.0.1:43121: the team domain and the issuer unless `issuer` was given. */
@@ -156,7 +165,10 @@ export interface AccessEmulator {
    * exp=now+tokenLifetime, type='app'; `claims` override or add (a claim set to undefined is
    * removed).
    */
-  mintToken(claims?: Record<string, unknown>, options?: MintOptions): Promise<string>;
+  mintToken(
+    claims?: Record<string, unknown>,
+    options?: MintOptions,
+  ): Promise<string>;
   /** A service-token JWT as Access forwards it: common_name=clientId, sub=''. */
   mintServiceToken(
     clientId: string,
@@ -170,7 +182,10 @@ export interface AccessEmulator {
     previous?: AccessEmulatorPublicKey;
     unpublished: AccessEmulatorPublicKey;
   };
-  setEndpointMode<E extends keyof EndpointModes>(endpoint: E, mode: EndpointModes[E]): void;
+  setEndpointMode<E extends keyof EndpointModes>(
+    endpoint: E,
+    mode: EndpointModes[E],
+  ): void;
   /**
    * While set, get-identity answers any live session's valid token (in mode 'ok') with this
    * person's identity instead of the session's own; undefined restores normal answers.

@@ -3,13 +3,21 @@ import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
 import WebSocket from 'ws';
 import { startAccessEmulator } from './emulator';
-import { authorizationCookieOf, signInWithForm, startTestUpstream, verifyWithCerts } from './__testUtils__/testHelpers';
+import {
+  authorizationCookieOf,
+  signInWithForm,
+  startTestUpstream,
+  verifyWithCerts,
+} from './__testUtils__/testHelpers';
 import type { AccessEmulator } from './types';
 
 type TestUpstream = Awaited<ReturnType<typeof startTestUpstream>>;
 
 /** Opens a WebSocket and resolves with the first message echoed back, or rejects with the refusal. */
-function echoOverWebSocket(url: string, headers: Record<string, string>): Promise<string> {
+function echoOverWebSocket(
+  url: string,
+  headers: Record<string, string>,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, { headers });
     socket.on('open', () => socket.send('ping'));
@@ -53,7 +61,10 @@ describe('proxying to a real upstream', () => {
   it('forwards a signed-in request with the Access headers and returns the upstream response', async () => {
     const cookie = await cookieFor('ada@example.com');
     const response = await fetch(`${emulator.url}/api/thing?q=1`, {
-      headers: { cookie, 'cf-access-authenticated-user-email': 'mallory@example.com' },
+      headers: {
+        cookie,
+        'cf-access-authenticated-user-email': 'mallory@example.com',
+      },
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('hello from upstream');
@@ -64,25 +75,43 @@ describe('proxying to a real upstream', () => {
     expect(url).toBe('/api/thing?q=1');
     expect(headers.host).toBe(new URL(emulator.url).host);
     expect(headers['x-forwarded-for']).toBeDefined();
-    expect(headers['cf-access-authenticated-user-email']).toBe('ada@example.com');
-    const payload = await verifyWithCerts(emulator, String(headers['cf-access-jwt-assertion']));
+    expect(headers['cf-access-authenticated-user-email']).toBe(
+      'ada@example.com',
+    );
+    const payload = await verifyWithCerts(
+      emulator,
+      String(headers['cf-access-jwt-assertion']),
+    );
     expect(payload.email).toBe('ada@example.com');
   });
 
   it('does not reach the upstream without a session', async () => {
-    const response = await fetch(`${emulator.url}/api/thing`, { redirect: 'manual' });
+    const response = await fetch(`${emulator.url}/api/thing`, {
+      redirect: 'manual',
+    });
     expect(response.status).toBe(302);
     expect(upstream.requests).toHaveLength(0);
   });
 
   it('forwards a good service token as a JWT with common_name and an empty sub', async () => {
     const response = await fetch(`${emulator.url}/api/catalog`, {
-      headers: { 'CF-Access-Client-Id': 'ci.access', 'CF-Access-Client-Secret': 's3cret' },
+      headers: {
+        'CF-Access-Client-Id': 'ci.access',
+        'CF-Access-Client-Secret': 's3cret',
+      },
     });
     expect(response.status).toBe(200);
     const [{ headers }] = upstream.requests;
-    const payload = await verifyWithCerts(emulator, String(headers['cf-access-jwt-assertion']));
-    expect(payload).toMatchObject({ common_name: 'ci.access', sub: '', type: 'app', aud: ['aud'] });
+    const payload = await verifyWithCerts(
+      emulator,
+      String(headers['cf-access-jwt-assertion']),
+    );
+    expect(payload).toMatchObject({
+      common_name: 'ci.access',
+      sub: '',
+      type: 'app',
+      aud: ['aud'],
+    });
     expect(payload).not.toHaveProperty('email');
     expect(headers).not.toHaveProperty('cf-access-authenticated-user-email');
     expect(headers).not.toHaveProperty('cf-access-client-id');
@@ -90,15 +119,33 @@ describe('proxying to a real upstream', () => {
   });
 
   it.each([
-    ['a wrong secret', { 'CF-Access-Client-Id': 'ci.access', 'CF-Access-Client-Secret': 'guess' }],
-    ['an unknown client id', { 'CF-Access-Client-Id': 'who.access', 'CF-Access-Client-Secret': 's3cret' }],
+    [
+      'a wrong secret',
+      {
+        'CF-Access-Client-Id': 'ci.access',
+        'CF-Access-Client-Secret': 'guess',
+      },
+    ],
+    [
+      'an unknown client id',
+      {
+        'CF-Access-Client-Id': 'who.access',
+        'CF-Access-Client-Secret': 's3cret',
+      },
+    ],
     ['a missing secret', { 'CF-Access-Client-Id': 'ci.access' }],
-  ])('answers 401 to %s and never reaches the upstream', async (_case, headers) => {
-    const response = await fetch(`${emulator.url}/api/catalog`, { headers, redirect: 'manual' });
-    expect(response.status).toBe(401);
-    expect(await response.text()).toMatch(/^Forbidden/);
-    expect(upstream.requests).toHaveLength(0);
-  });
+  ])(
+    'answers 401 to %s and never reaches the upstream',
+    async (_case, headers) => {
+      const response = await fetch(`${emulator.url}/api/catalog`, {
+        headers,
+        redirect: 'manual',
+      });
+      expect(response.status).toBe(401);
+      expect(await response.text()).toMatch(/^Forbidden/);
+      expect(upstream.requests).toHaveLength(0);
+    },
+  );
 
   it('passes a signed-in WebSocket upgrade through, with the Access headers', async () => {
     const cookie = await cookieFor('grace@example.com');
@@ -111,16 +158,26 @@ describe('proxying to a real upstream', () => {
     expect(upstream.upgrades).toHaveLength(1);
     const [{ url, headers }] = upstream.upgrades;
     expect(url).toBe('/live-reload');
-    expect(headers['cf-access-authenticated-user-email']).toBe('grace@example.com');
-    const payload = await verifyWithCerts(emulator, String(headers['cf-access-jwt-assertion']));
+    expect(headers['cf-access-authenticated-user-email']).toBe(
+      'grace@example.com',
+    );
+    const payload = await verifyWithCerts(
+      emulator,
+      String(headers['cf-access-jwt-assertion']),
+    );
     expect(payload.email).toBe('grace@example.com');
   });
 
   it('refuses a WebSocket upgrade without a session or with a bad service token', async () => {
     const wsUrl = `${emulator.url.replace('http', 'ws')}/live-reload`;
-    await expect(echoOverWebSocket(wsUrl, {})).rejects.toThrow('refused with 302');
+    await expect(echoOverWebSocket(wsUrl, {})).rejects.toThrow(
+      'refused with 302',
+    );
     await expect(
-      echoOverWebSocket(wsUrl, { 'CF-Access-Client-Id': 'ci.access', 'CF-Access-Client-Secret': 'no' }),
+      echoOverWebSocket(wsUrl, {
+        'CF-Access-Client-Id': 'ci.access',
+        'CF-Access-Client-Secret': 'no',
+      }),
     ).rejects.toThrow('refused with 401');
     expect(upstream.upgrades).toHaveLength(0);
   });
@@ -128,7 +185,9 @@ describe('proxying to a real upstream', () => {
   it('counts proxied requests and upgrades', async () => {
     emulator.resetCounts();
     await fetch(`${emulator.url}/one`, { redirect: 'manual' });
-    await expect(echoOverWebSocket(`${emulator.url.replace('http', 'ws')}/two`, {})).rejects.toThrow();
+    await expect(
+      echoOverWebSocket(`${emulator.url.replace('http', 'ws')}/two`, {}),
+    ).rejects.toThrow();
     expect(emulator.requestCount('proxy')).toBe(2);
   });
 });
@@ -137,15 +196,27 @@ describe('proxy edge cases', () => {
   it('adds a refreshed cookie next to the upstream cookies', async () => {
     const upstream = await startTestUpstream();
     // A lifetime under the 30 s refresh margin makes every request refresh the token.
-    const emulator = await startAccessEmulator({ audience: 'aud', upstream: upstream.url, tokenLifetimeSeconds: 20 });
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      upstream: upstream.url,
+      tokenLifetimeSeconds: 20,
+    });
     try {
       const { token } = await emulator.signIn('ada@example.com');
-      const response = await fetch(`${emulator.url}/`, { headers: { cookie: `CF_Authorization=${token}` } });
+      const response = await fetch(`${emulator.url}/`, {
+        headers: { cookie: `CF_Authorization=${token}` },
+      });
       const cookies = response.headers.getSetCookie();
       expect(cookies).toContain('app=1; Path=/');
-      const refreshed = authorizationCookieOf(response)?.slice('CF_Authorization='.length) ?? '';
-      expect(decodeJwt(refreshed).identity_nonce).toBe(decodeJwt(token).identity_nonce);
-      expect(upstream.requests[0].headers['cf-access-jwt-assertion']).toBe(refreshed);
+      const refreshed =
+        authorizationCookieOf(response)?.slice('CF_Authorization='.length) ??
+        '';
+      expect(decodeJwt(refreshed).identity_nonce).toBe(
+        decodeJwt(token).identity_nonce,
+      );
+      expect(upstream.requests[0].headers['cf-access-jwt-assertion']).toBe(
+        refreshed,
+      );
     } finally {
       await emulator.close();
       await upstream.close();
@@ -158,7 +229,10 @@ describe('proxy edge cases', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise(resolve => closed.close(resolve));
 
-    const emulator = await startAccessEmulator({ audience: 'aud', upstream: `http://127.0.0.1:${port}` });
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      upstream: `http://127.0.0.1:${port}`,
+    });
     try {
       const { token } = await emulator.signIn('ada@example.com');
       const cookie = `CF_Authorization=${token}`;
@@ -166,7 +240,9 @@ describe('proxy edge cases', () => {
       expect(response.status).toBe(502);
       expect(await response.text()).toMatch(/^Bad gateway/);
       await expect(
-        echoOverWebSocket(`${emulator.url.replace('http', 'ws')}/ws`, { cookie }),
+        echoOverWebSocket(`${emulator.url.replace('http', 'ws')}/ws`, {
+          cookie,
+        }),
       ).rejects.toThrow('refused with 502');
       expect((await fetch(emulator.certsUrl)).status).toBe(200);
     } finally {
@@ -176,7 +252,10 @@ describe('proxy edge cases', () => {
 
   it('closes open WebSockets on close()', async () => {
     const upstream = await startTestUpstream();
-    const emulator = await startAccessEmulator({ audience: 'aud', upstream: upstream.url });
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      upstream: upstream.url,
+    });
     try {
       const { token } = await emulator.signIn('ada@example.com');
       const socket = new WebSocket(`${emulator.url.replace('http', 'ws')}/ws`, {
@@ -204,12 +283,26 @@ describe('routes to several upstreams', () => {
       routes: { '/api/': api.url, '/api/special/': app.url },
     });
     try {
-      const cookie = authorizationCookieOf(await signInWithForm(emulator, 'ada@example.com')) ?? '';
-      for (const path of ['/catalog', '/api/catalog/entities', '/api/special/x', '/apix']) {
-        const response = await fetch(`${emulator.url}${path}`, { headers: { cookie } });
+      const cookie =
+        authorizationCookieOf(
+          await signInWithForm(emulator, 'ada@example.com'),
+        ) ?? '';
+      for (const path of [
+        '/catalog',
+        '/api/catalog/entities',
+        '/api/special/x',
+        '/apix',
+      ]) {
+        const response = await fetch(`${emulator.url}${path}`, {
+          headers: { cookie },
+        });
         expect(response.status).toBe(200);
       }
-      expect(app.requests.map(r => r.url)).toEqual(['/catalog', '/api/special/x', '/apix']);
+      expect(app.requests.map(r => r.url)).toEqual([
+        '/catalog',
+        '/api/special/x',
+        '/apix',
+      ]);
       expect(api.requests.map(r => r.url)).toEqual(['/api/catalog/entities']);
       expect(api.requests[0].headers['cf-access-jwt-assertion']).toBeDefined();
     } finally {
@@ -219,7 +312,7 @@ describe('routes to several upstreams', () => {
     }
   });
 
-  it('takes a route\'s upstreams in turn, as a Tunnel balances over replicas, and counts them', async () => {
+  it("takes a route's upstreams in turn, as a Tunnel balances over replicas, and counts them", async () => {
     const first = await startTestUpstream();
     const second = await startTestUpstream();
     const emulator = await startAccessEmulator({
@@ -227,13 +320,22 @@ describe('routes to several upstreams', () => {
       routes: { '/api/': [first.url, second.url] },
     });
     try {
-      const cookie = authorizationCookieOf(await signInWithForm(emulator, 'ada@example.com')) ?? '';
+      const cookie =
+        authorizationCookieOf(
+          await signInWithForm(emulator, 'ada@example.com'),
+        ) ?? '';
       for (let i = 0; i < 4; i++) {
-        expect((await fetch(`${emulator.url}/api/${i}`, { headers: { cookie } })).status).toBe(200);
+        expect(
+          (await fetch(`${emulator.url}/api/${i}`, { headers: { cookie } }))
+            .status,
+        ).toBe(200);
       }
       expect(first.requests.map(r => r.url)).toEqual(['/api/0', '/api/2']);
       expect(second.requests.map(r => r.url)).toEqual(['/api/1', '/api/3']);
-      expect(emulator.upstreamRequestCounts()).toEqual({ [first.url]: 2, [second.url]: 2 });
+      expect(emulator.upstreamRequestCounts()).toEqual({
+        [first.url]: 2,
+        [second.url]: 2,
+      });
     } finally {
       await emulator.close();
       await first.close();

@@ -20,10 +20,16 @@ function echoUpstream(): Upstream {
   return {
     web(req, res, setCookie) {
       const body = { method: req.method, url: req.url, headers: req.headers };
-      send(res, jsonReply(200, body, setCookie ? { 'set-cookie': setCookie } : {}));
+      send(
+        res,
+        jsonReply(200, body, setCookie ? { 'set-cookie': setCookie } : {}),
+      );
     },
     ws(_req, socket) {
-      sendOnSocket(socket, textReply(502, 'No upstream is configured for WebSockets.'));
+      sendOnSocket(
+        socket,
+        textReply(502, 'No upstream is configured for WebSockets.'),
+      );
     },
     close() {},
     counts: () => ({}),
@@ -34,7 +40,10 @@ function echoUpstream(): Upstream {
 export type RouteTargets = string | string[];
 
 /** Picks upstreams: the longest route prefix a path starts with, else the default; a route's targets in turn. */
-function targetPicker(fallback: string | undefined, routes: Record<string, RouteTargets>) {
+function targetPicker(
+  fallback: string | undefined,
+  routes: Record<string, RouteTargets>,
+) {
   const turns = new Map<string, number>();
   const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length);
   return (url: string | undefined): string | undefined => {
@@ -60,14 +69,21 @@ function proxyUpstream(
   // The target each proxied request went to, for its error message.
   const targets = new WeakMap<IncomingMessage, string>();
   const echo = echoUpstream();
-  const proxy = httpProxy.createProxyServer({ ws: true, changeOrigin: false, xfwd: true });
+  const proxy = httpProxy.createProxyServer({
+    ws: true,
+    changeOrigin: false,
+    xfwd: true,
+  });
   const cookies = new WeakMap<IncomingMessage, string>();
   const upstreamSockets = new Set<Duplex>();
 
   proxy.on('proxyRes', (proxyRes, req) => {
     const cookie = cookies.get(req);
     if (cookie) {
-      proxyRes.headers['set-cookie'] = [...(proxyRes.headers['set-cookie'] ?? []), cookie];
+      proxyRes.headers['set-cookie'] = [
+        ...(proxyRes.headers['set-cookie'] ?? []),
+        cookie,
+      ];
     }
   });
   proxy.on('open', socket => {
@@ -77,8 +93,13 @@ function proxyUpstream(
   // An unreachable upstream must give the client a 502, never crash the emulator.
   proxy.on('error', (error, req, res) => {
     const target = targets.get(req) ?? 'the upstream';
-    log(`upstream ${target} failed for ${req.method} ${req.url}: ${error.message}`);
-    const reply = textReply(502, `Bad gateway: the Access emulator could not reach ${target} (${error.message}).`);
+    log(
+      `upstream ${target} failed for ${req.method} ${req.url}: ${error.message}`,
+    );
+    const reply = textReply(
+      502,
+      `Bad gateway: the Access emulator could not reach ${target} (${error.message}).`,
+    );
     if (!(res instanceof ServerResponse)) {
       sendOnSocket(res, reply);
     } else if (res.headersSent) {
@@ -127,5 +148,7 @@ export function createUpstream(
   routes: Record<string, RouteTargets>,
   log: (line: string) => void,
 ): Upstream {
-  return target || Object.keys(routes).length > 0 ? proxyUpstream(target, routes, log) : echoUpstream();
+  return target || Object.keys(routes).length > 0
+    ? proxyUpstream(target, routes, log)
+    : echoUpstream();
 }

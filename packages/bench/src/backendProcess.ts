@@ -55,7 +55,9 @@ function processCpuSeconds(pid: number | undefined, ticksPerSecond: number) {
 
 function clockTicksPerSecond(): number {
   try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+    return (
+      Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100
+    );
   } catch {
     return 100;
   }
@@ -89,7 +91,10 @@ function backendConfig(
       // Lets the bench ask the catalog whether it has ingested the Users yet.
       auth: {
         externalAccess: [
-          { type: 'static', options: { token: catalogToken, subject: 'bench' } },
+          {
+            type: 'static',
+            options: { token: catalogToken, subject: 'bench' },
+          },
         ],
       },
     },
@@ -111,7 +116,11 @@ function exitOf(child: ChildProcess): Promise<string> {
   });
 }
 
-async function isReady(url: string, users: string[], catalogToken: string): Promise<boolean> {
+async function isReady(
+  url: string,
+  users: string[],
+  catalogToken: string,
+): Promise<boolean> {
   try {
     const health = await fetch(`${url}/.backstage/health/v1/readiness`);
     if (!health.ok) {
@@ -158,7 +167,9 @@ async function waitUntilReady(
   }
   throw new Error(
     `the ${options.module} backend did not have the catalog Users ` +
-      `${options.catalogUsers.join(', ')} within ${timeoutMs / 1000}s (log: ${logFile})`,
+      `${options.catalogUsers.join(', ')} within ${
+        timeoutMs / 1000
+      }s (log: ${logFile})`,
   );
 }
 
@@ -166,7 +177,9 @@ async function waitUntilReady(
  * Runs `packages/bench/src/backend.ts` in a child process, as
  * `backstage-cli package start` would, on a free loopback port.
  */
-export async function startBackend(options: BackendOptions): Promise<RunningBackend> {
+export async function startBackend(
+  options: BackendOptions,
+): Promise<RunningBackend> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const catalogToken = randomBytes(24).toString('base64url');
@@ -210,7 +223,11 @@ export async function startBackend(options: BackendOptions): Promise<RunningBack
 
   const stop = async () => {
     process.off('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    if (
+      child.exitCode !== null ||
+      child.signalCode !== null ||
+      child.pid === undefined
+    ) {
       return;
     }
     child.kill('SIGTERM');

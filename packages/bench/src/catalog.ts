@@ -11,7 +11,10 @@ export const generatedPerson = (i: number) =>
   `person-${String(i).padStart(5, '0')}`;
 
 /** Writes examples/org.yaml plus `count` generated Users into `workDir`; returns the file. */
-export async function writeCatalog(workDir: string, count: number): Promise<string> {
+export async function writeCatalog(
+  workDir: string,
+  count: number,
+): Promise<string> {
   const people = Array.from({ length: count }, (_, i) =>
     [
       'apiVersion: backstage.io/v1alpha1',

@@ -8,7 +8,9 @@ export class Cleanup {
 
   async run(): Promise<void> {
     for (let step = this.steps.pop(); step; step = this.steps.pop()) {
-      await step().catch(error => console.error(`bench: cleanup failed: ${error}`));
+      await step().catch(error =>
+        console.error(`bench: cleanup failed: ${error}`),
+      );
     }
   }
 }

@@ -52,12 +52,19 @@ const short = (text: string, max = 300) =>
   text.length > max ? `${text.slice(0, max)}...` : text;
 
 async function refresh(url: string, token?: string) {
-  const res = await fetch(url, { headers: token ? { [ACCESS_HEADER]: token } : {} });
+  const res = await fetch(url, {
+    headers: token ? { [ACCESS_HEADER]: token } : {},
+  });
   return { status: res.status, body: await res.text() };
 }
 
 /** A 200 for the right person before a slice: the backend verifies tokens for real. */
-async function check(target: Target, phase: PhaseName, person: string, token: string) {
+async function check(
+  target: Target,
+  phase: PhaseName,
+  person: string,
+  token: string,
+) {
   const { status, body } = await refresh(target.refreshUrl, token);
   let identity: { userEntityRef?: string; ownershipEntityRefs?: string[] } = {};
   try {
@@ -66,12 +73,19 @@ async function check(target: Target, phase: PhaseName, person: string, token: st
     // not JSON: reported below
   }
   if (status !== 200 || identity.userEntityRef !== userRef(person)) {
-    const res = await fetch(`${target.emulator.url}/cdn-cgi/access/get-identity`, {
-      headers: { [ACCESS_HEADER]: token },
-    });
+    const res = await fetch(
+      `${target.emulator.url}/cdn-cgi/access/get-identity`,
+      {
+        headers: { [ACCESS_HEADER]: token },
+      },
+    );
     throw new BenchFailure(
-      `check before ${phase}: expected 200 ${userRef(person)}, got ${status} ${short(body)}\n` +
-        `  the emulator's get-identity answers ${res.status} ${short(await res.text())} ` +
+      `check before ${phase}: expected 200 ${userRef(
+        person,
+      )}, got ${status} ${short(body)}\n` +
+        `  the emulator's get-identity answers ${res.status} ${short(
+          await res.text(),
+        )} ` +
         'for the same token',
     );
   }
@@ -80,7 +94,11 @@ async function check(target: Target, phase: PhaseName, person: string, token: st
 }
 
 /** Checks, then measures one slice of a phase on one module. */
-async function runContenderSlice(contender: Contender, phase: PhaseName, round: number) {
+async function runContenderSlice(
+  contender: Contender,
+  phase: PhaseName,
+  round: number,
+) {
   const { target } = contender;
   let tokens: PhaseTokens;
   let checked: string;
@@ -92,7 +110,11 @@ async function runContenderSlice(contender: Contender, phase: PhaseName, round: 
     tokens = { kind: 'each', tokens: contender.freshTokens[round], used: 0 };
   } else if (phase === 'new-person') {
     checked = await check(target, phase, 'ada', await target.signIn('ada'));
-    tokens = { kind: 'each', tokens: contender.newPersonTokens[round], used: 0 };
+    tokens = {
+      kind: 'each',
+      tokens: contender.newPersonTokens[round],
+      used: 0,
+    };
   } else if (phase === 'no-token') {
     checked = await check(target, phase, 'linus', await target.signIn('linus'));
     const refused = await refresh(target.refreshUrl);
@@ -122,17 +144,23 @@ async function runContenderSlice(contender: Contender, phase: PhaseName, round: 
   contender.slices.set(phase, [...(contender.slices.get(phase) ?? []), slice]);
   const responses = slice.latencies.length;
   console.log(
-    `round ${round + 1}/${ROUNDS} ${target.module} ${phase}: check ${checked} -> ` +
-      `${(responses / slice.seconds).toFixed(0)} req/s over ${slice.seconds.toFixed(1)}s`,
+    `round ${round + 1}/${ROUNDS} ${
+      target.module
+    } ${phase}: check ${checked} -> ` +
+      `${(responses / slice.seconds).toFixed(
+        0,
+      )} req/s over ${slice.seconds.toFixed(1)}s`,
   );
   // A refusal is what is measured there, whatever its status: upstream answers garbage with a 500.
   const answered = Object.keys(slice.statusCounts);
-  const expected = phase === 'no-token' || phase === 'garbage-token' ? 'a 4xx or 5xx' : '200';
+  const expected =
+    phase === 'no-token' || phase === 'garbage-token' ? 'a 4xx or 5xx' : '200';
   const refused = answered.some(code => Number(code) >= 400);
   if (expected === '200' ? !slice.statusCounts['200'] : !refused) {
     throw new BenchFailure(
-      `${phase} got no ${expected} at all: ${JSON.stringify(slice.statusCounts)}, ` +
-        `${slice.errors} without answer`,
+      `${phase} got no ${expected} at all: ${JSON.stringify(
+        slice.statusCounts,
+      )}, ` + `${slice.errors} without answer`,
     );
   }
 }
@@ -154,12 +182,18 @@ async function prepare(
       run.backendErrors = lines;
     },
   });
-  console.log(`${run.module}: backend ${target.backend.url} up, emulator ${target.emulator.url}`);
+  console.log(
+    `${run.module}: backend ${target.backend.url} up, emulator ${target.emulator.url}`,
+  );
   // The warm session's warm-up request, and proof that sign-in works before minting sessions.
   const warmToken = await target.signIn('ada');
-  console.log(`${run.module} warm-up: ${await check(target, 'warm', 'ada', warmToken)}`);
+  console.log(
+    `${run.module} warm-up: ${await check(target, 'warm', 'ada', warmToken)}`,
+  );
   const fresh = await Promise.all(
-    Array.from({ length: FRESH_SESSIONS }, (_, i) => target.signIn(PEOPLE[i % PEOPLE.length])),
+    Array.from({ length: FRESH_SESSIONS }, (_, i) =>
+      target.signIn(PEOPLE[i % PEOPLE.length]),
+    ),
   );
   const newPeople = await Promise.all(
     Array.from({ length: NEW_PEOPLE }, (_, i) => target.signIn(newPerson(i))),
@@ -204,7 +238,11 @@ function printReport(runs: ModuleRun[]): void {
   for (const run of runs) {
     for (const result of run.phases) {
       for (const [status, body] of Object.entries(result.samples)) {
-        console.log(`${run.module} ${result.phase}: first ${status} answer: ${short(body)}`);
+        console.log(
+          `${run.module} ${result.phase}: first ${status} answer: ${short(
+            body,
+          )}`,
+        );
       }
     }
     for (const line of run.backendErrors ?? []) {
@@ -218,7 +256,9 @@ function printReport(runs: ModuleRun[]): void {
 
 /** The machine may be shared: its load says how far the figures can be trusted. */
 function machineLine(when: string): string {
-  const load = loadavg().map(value => value.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map(value => value.toFixed(2))
+    .join(' ');
   return `machine: ${cpus().length} cores, load average ${load} ${when}`;
 }
 

@@ -7,6 +7,9 @@ const file = process.env.BENCH_MEMORY_FILE;
 if (file) {
   process.on('SIGUSR2', () => {
     global.gc?.();
-    writeFileSync(file, JSON.stringify({ at: Date.now(), ...process.memoryUsage() }));
+    writeFileSync(
+      file,
+      JSON.stringify({ at: Date.now(), ...process.memoryUsage() }),
+    );
   });
 }

@@ -136,13 +136,18 @@ export async function runSlice(
     seconds: Math.max(lastResponse - started, 1) / 1000,
     latencies,
     statusCounts: Object.fromEntries(
-      Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count ?? 0]),
+      Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [
+        code,
+        count ?? 0,
+      ]),
     ),
     errors: result.errors,
     identityCalls: target.emulator.requestCount('identity'),
     certsCalls: target.emulator.requestCount('certs'),
     backendCpuSeconds:
-      cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+      cpuBefore === undefined || cpuAfter === undefined
+        ? undefined
+        : cpuAfter - cpuBefore,
     samples,
   };
 }
@@ -151,24 +156,35 @@ function percentile(sorted: number[], fraction: number): number {
   if (sorted.length === 0) {
     return NaN;
   }
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
+  return sorted[
+    Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)
+  ];
 }
 
-const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+const sum = (values: number[]) =>
+  values.reduce((total, value) => total + value, 0);
 
 function distinctSessions(tokens: PhaseTokens[]): number {
   const tokensSent = tokens.map(sent => {
     if (sent.kind === 'none') {
       return [];
     }
-    return sent.kind === 'same' ? [sent.token] : sent.tokens.slice(0, sent.used);
+    return sent.kind === 'same'
+      ? [sent.token]
+      : sent.tokens.slice(0, sent.used);
   });
   return new Set(tokensSent.flat()).size;
 }
 
 /** One phase's figures from its slices, as if it had run in one go. */
-export function summarize(phase: PhaseName, tokens: PhaseTokens[], slices: Slice[]): PhaseResult {
-  const latencies = slices.flatMap(slice => slice.latencies).sort((a, b) => a - b);
+export function summarize(
+  phase: PhaseName,
+  tokens: PhaseTokens[],
+  slices: Slice[],
+): PhaseResult {
+  const latencies = slices
+    .flatMap(slice => slice.latencies)
+    .sort((a, b) => a - b);
   const responses = latencies.length;
   const seconds = sum(slices.map(slice => slice.seconds));
   const statusCounts: Record<string, number> = {};

@@ -7,7 +7,9 @@ const TEAM_HOST = 'bench.cloudflareaccess.com';
 const LOOPBACK = { address: '127.0.0.1', family: 4 };
 
 function wantsAll(options) {
-  return typeof options === 'object' && options !== null && options.all === true;
+  return (
+    typeof options === 'object' && options !== null && options.all === true
+  );
 }
 
 const lookup = dns.lookup;

@@ -21,15 +21,23 @@ describe('summarize', () => {
   it('adds slices up as one phase', () => {
     const tokens = { kind: 'each' as const, tokens: ['a', 'b', 'c'], used: 2 };
     const more = { kind: 'each' as const, tokens: ['d', 'e'], used: 1 };
-    const result = summarize('fresh', [tokens, more], [
-      slice({ latencies: [1, 2, 3, 4], statusCounts: { '200': 4 }, identityCalls: 2 }),
-      slice({
-        latencies: [5, 6, 7, 8, 9, 100],
-        statusCounts: { '200': 5, '500': 1 },
-        identityCalls: 1,
-        samples: { '500': 'boom' },
-      }),
-    ]);
+    const result = summarize(
+      'fresh',
+      [tokens, more],
+      [
+        slice({
+          latencies: [1, 2, 3, 4],
+          statusCounts: { '200': 4 },
+          identityCalls: 2,
+        }),
+        slice({
+          latencies: [5, 6, 7, 8, 9, 100],
+          statusCounts: { '200': 5, '500': 1 },
+          identityCalls: 1,
+          samples: { '500': 'boom' },
+        }),
+      ],
+    );
     expect(result).toMatchObject({
       responses: 10,
       seconds: 10,
@@ -54,9 +62,16 @@ describe('summarize', () => {
 
 describe('report', () => {
   const phase = (name: PhaseName, rate: number, cpuMs: number) => ({
-    ...summarize(name, [{ kind: 'none' }], [
-      slice({ latencies: Array(rate * 5).fill(1), statusCounts: { '200': rate * 5 } }),
-    ]),
+    ...summarize(
+      name,
+      [{ kind: 'none' }],
+      [
+        slice({
+          latencies: Array(rate * 5).fill(1),
+          statusCounts: { '200': rate * 5 },
+        }),
+      ],
+    ),
     backendCpuMsPerResponse: cpuMs,
   });
 
@@ -71,7 +86,10 @@ describe('report', () => {
           phase('ceiling', 120, 0.4),
         ],
       },
-      { module: 'upstream', phases: [phase('no-token', 60, 1), phase('ceiling', 100, 0.5)] },
+      {
+        module: 'upstream',
+        phases: [phase('no-token', 60, 1), phase('ceiling', 100, 0.5)],
+      },
     ];
     expect(ratioLines(runs)).toEqual([
       'ours warm / ours ceiling: 0.75 (req/s, 0.40 by backend CPU per request); ' +
@@ -88,7 +106,9 @@ describe('report', () => {
       'ours new-person / upstream new-person: n/a',
     ]);
     expect(resultTable(runs)).toContain('| upstream | warm | not measured |');
-    expect(resultTable(runs)).toContain('| ours | garbage-token | not measured |');
+    expect(resultTable(runs)).toContain(
+      '| ours | garbage-token | not measured |',
+    );
     expect(resultTable(runs)).toContain('| ours | new-person | not measured |');
   });
 });

@@ -12,11 +12,15 @@ export interface ModuleRun {
 }
 
 function phaseOf(runs: ModuleRun[], module: AccessModule, phase: PhaseName) {
-  return runs.find(run => run.module === module)?.phases.find(result => result.phase === phase);
+  return runs
+    .find(run => run.module === module)
+    ?.phases.find(result => result.phase === phase);
 }
 
 function statuses(result: PhaseResult): string {
-  const counts = Object.entries(result.statusCounts).map(([code, count]) => `${code}×${count}`);
+  const counts = Object.entries(result.statusCounts).map(
+    ([code, count]) => `${code}×${count}`,
+  );
   if (result.errors > 0) {
     counts.push(`no answer×${result.errors}`);
   }
@@ -26,8 +30,18 @@ function statuses(result: PhaseResult): string {
 /** A markdown table, so a run can be pasted into the README as it is. */
 export function resultTable(runs: ModuleRun[]): string {
   const header = [
-    'module', 'phase', 'req/s', 'p50 ms', 'p99 ms', 'statuses', 'non-2xx',
-    'get-identity', 'certs', 'sessions', 'seconds', 'backend CPU ms/req',
+    'module',
+    'phase',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'statuses',
+    'non-2xx',
+    'get-identity',
+    'certs',
+    'sessions',
+    'seconds',
+    'backend CPU ms/req',
   ];
   const rows = runs.flatMap(run => {
     const measured = run.phases.map(result => [
@@ -44,13 +58,20 @@ export function resultTable(runs: ModuleRun[]): string {
       result.seconds.toFixed(1),
       result.backendCpuMsPerResponse?.toFixed(2) ?? 'n/a',
     ]);
-    const missing = PHASE_NAMES
-      .filter(phase => !run.phases.some(result => result.phase === phase))
-      .map(phase => [run.module, phase, 'not measured', ...header.slice(3).map(() => '')]);
+    const missing = PHASE_NAMES.filter(
+      phase => !run.phases.some(result => result.phase === phase),
+    ).map(phase => [
+      run.module,
+      phase,
+      'not measured',
+      ...header.slice(3).map(() => ''),
+    ]);
     return [...measured, ...missing];
   });
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join(
+    '\n',
+  );
 }
 
 interface Ratio {
@@ -75,7 +96,10 @@ export function ratios(runs: ModuleRun[]): Ratio[] {
     return {
       name,
       target,
-      value: first && second ? first.requestsPerSecond / second.requestsPerSecond : undefined,
+      value:
+        first && second
+          ? first.requestsPerSecond / second.requestsPerSecond
+          : undefined,
       byCpu: firstCpu && secondCpu ? secondCpu / firstCpu : undefined,
     };
   };
@@ -97,26 +121,66 @@ export function ratios(runs: ModuleRun[]): Ratio[] {
     };
   };
   return [
-    ratio('ours warm / ours ceiling', [['ours', 'warm'], ['ours', 'ceiling']], 0.9),
+    ratio(
+      'ours warm / ours ceiling',
+      [
+        ['ours', 'warm'],
+        ['ours', 'ceiling'],
+      ],
+      0.9,
+    ),
     refusal('no-token'),
     refusal('garbage-token'),
-    ratio('ours no-token / ours ceiling', [['ours', 'no-token'], ['ours', 'ceiling']]),
-    ratio('upstream no-token / upstream ceiling', [['upstream', 'no-token'], ['upstream', 'ceiling']]),
-    ratio('ours warm / ours no-token', [['ours', 'warm'], ['ours', 'no-token']], 0.8),
-    ratio('ours fresh / upstream fresh', [['ours', 'fresh'], ['upstream', 'fresh']], 1),
-    ratio('ours warm / upstream warm', [['ours', 'warm'], ['upstream', 'warm']]),
-    ratio('ours new-person / upstream new-person', [['ours', 'new-person'], ['upstream', 'new-person']]),
+    ratio('ours no-token / ours ceiling', [
+      ['ours', 'no-token'],
+      ['ours', 'ceiling'],
+    ]),
+    ratio('upstream no-token / upstream ceiling', [
+      ['upstream', 'no-token'],
+      ['upstream', 'ceiling'],
+    ]),
+    ratio(
+      'ours warm / ours no-token',
+      [
+        ['ours', 'warm'],
+        ['ours', 'no-token'],
+      ],
+      0.8,
+    ),
+    ratio(
+      'ours fresh / upstream fresh',
+      [
+        ['ours', 'fresh'],
+        ['upstream', 'fresh'],
+      ],
+      1,
+    ),
+    ratio('ours warm / upstream warm', [
+      ['ours', 'warm'],
+      ['upstream', 'warm'],
+    ]),
+    ratio('ours new-person / upstream new-person', [
+      ['ours', 'new-person'],
+      ['upstream', 'new-person'],
+    ]),
   ];
 }
 
 export function ratioLines(runs: ModuleRun[]): string[] {
   return ratios(runs).map(({ name, value, byCpu, target }) => {
     if (value === undefined) {
-      return `${name}: n/a${target === undefined ? '' : ` (target >= ${target}: not measured)`}`;
+      return `${name}: n/a${
+        target === undefined ? '' : ` (target >= ${target}: not measured)`
+      }`;
     }
-    const cpu = byCpu === undefined ? '' : `, ${byCpu.toFixed(2)} by backend CPU per request`;
+    const cpu =
+      byCpu === undefined
+        ? ''
+        : `, ${byCpu.toFixed(2)} by backend CPU per request`;
     const verdict =
-      target === undefined ? '' : `; target >= ${target}: ${value >= target ? 'met' : 'MISSED'}`;
+      target === undefined
+        ? ''
+        : `; target >= ${target}: ${value >= target ? 'met' : 'MISSED'}`;
     return `${name}: ${value.toFixed(2)} (req/s${cpu})${verdict}`;
   });
 }

@@ -10,7 +10,9 @@ import { installUpstreamModule } from './upstreamModule';
 const UPSTREAM_TEAM = 'bench';
 const UPSTREAM_TEAM_HOST = `${UPSTREAM_TEAM}.cloudflareaccess.com`;
 const AUDIENCE = 'bench-aud';
-const SIGN_IN = { resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }] };
+const SIGN_IN = {
+  resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+};
 
 /** One module under test: its backend, its own emulator, and how to get a token it accepts. */
 export interface Target {
@@ -86,6 +88,7 @@ export async function startTarget(options: {
     backend,
     refreshUrl: `${backend.url}/api/auth/cfaccess/refresh`,
     livenessUrl: `${backend.url}/.backstage/health/v1/liveness`,
-    signIn: async person => (await emulator.signIn(`${person}@example.com`)).token,
+    signIn: async person =>
+      (await emulator.signIn(`${person}@example.com`)).token,
   };
 }

@@ -17,11 +17,27 @@ async function selfSignedCertificate(host: string, dir: string) {
   const keyFile = join(dir, `${host}.key.pem`);
   const certFile = join(dir, `${host}.cert.pem`);
   await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-    '-keyout', keyFile, '-out', certFile,
-    '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-subj',
+    `/CN=${host}`,
+    '-addext',
+    `subjectAltName=DNS:${host}`,
   ]);
-  return { certFile, key: await readFile(keyFile), cert: await readFile(certFile) };
+  return {
+    certFile,
+    key: await readFile(keyFile),
+    cert: await readFile(certFile),
+  };
 }
 
 /**
@@ -34,7 +50,10 @@ export async function startTeamDomainProxy(options: {
   target: string;
   workDir: string;
 }): Promise<TeamDomainProxy> {
-  const { certFile, key, cert } = await selfSignedCertificate(options.host, options.workDir);
+  const { certFile, key, cert } = await selfSignedCertificate(
+    options.host,
+    options.workDir,
+  );
   const target = new URL(options.target);
   const agent = new Agent({ keepAlive: true });
 
@@ -67,7 +86,11 @@ export async function startTeamDomainProxy(options: {
 
   await new Promise<void>((done, fail) => {
     server.once('error', error =>
-      fail(new Error(`cannot serve https://${options.host} on 127.0.0.1:443: ${error.message}`)),
+      fail(
+        new Error(
+          `cannot serve https://${options.host} on 127.0.0.1:443: ${error.message}`,
+        ),
+      ),
     );
     server.listen(443, '127.0.0.1', done);
   });

@@ -6,11 +6,17 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const UPSTREAM_DIR = resolve(__dirname, '../upstream');
-const UPSTREAM_MODULE = '@backstage/plugin-auth-backend-module-cloudflare-access-provider';
+const UPSTREAM_MODULE =
+  '@backstage/plugin-auth-backend-module-cloudflare-access-provider';
 
-async function versionIn(dir: string, name?: string): Promise<string | undefined> {
+async function versionIn(
+  dir: string,
+  name?: string,
+): Promise<string | undefined> {
   try {
-    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
+    const manifest = JSON.parse(
+      await readFile(join(dir, 'package.json'), 'utf8'),
+    );
     return name ? manifest.dependencies[name] : manifest.version;
   } catch {
     return undefined; // not installed yet
@@ -24,7 +30,13 @@ export async function installUpstreamModule(): Promise<string> {
   if ((await versionIn(moduleDir)) !== wanted) {
     await promisify(execFile)(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--no-package-lock',
+        '--loglevel=error',
+      ],
       { cwd: UPSTREAM_DIR },
     );
   }

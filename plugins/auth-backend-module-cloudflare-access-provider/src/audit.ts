@@ -65,7 +65,9 @@ class RefusalThrottle {
 
   #report(reason: string, window: { dropped: number }) {
     this.#logger?.warn(
-      `Cloudflare Access refused ${window.dropped} more requests (${reason}) in ${
+      `Cloudflare Access refused ${
+        window.dropped
+      } more requests (${reason}) in ${
         REFUSAL_WINDOW_MS / 1000
       }s than were audited one by one`,
     );

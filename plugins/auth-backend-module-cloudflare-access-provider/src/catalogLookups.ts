@@ -150,7 +150,8 @@ export function catalogLookups(
 
   const lookups: AuthResolverContext = {
     issueToken: params => ctx.issueToken(params),
-    resolveOwnershipEntityRefs: entity => ctx.resolveOwnershipEntityRefs(entity),
+    resolveOwnershipEntityRefs: entity =>
+      ctx.resolveOwnershipEntityRefs(entity),
     findCatalogUser,
     async signInWithCatalogUser(query, signInOptions) {
       let sub: string;
@@ -158,7 +159,8 @@ export function catalogLookups(
       try {
         const { entity } = await findCatalogUser(query);
         sub = stringifyEntityRef(entity);
-        ent = (await ctx.resolveOwnershipEntityRefs(entity)).ownershipEntityRefs;
+        ent = (await ctx.resolveOwnershipEntityRefs(entity))
+          .ownershipEntityRefs;
       } catch (error) {
         const fallback = signInOptions?.dangerousEntityRefFallback;
         if (!isNotFound(error) || !fallback) {

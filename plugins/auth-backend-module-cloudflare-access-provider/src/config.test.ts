@@ -86,26 +86,71 @@ describe('readCloudflareAccessConfig', () => {
 
   it.each([
     [{ audience: 'tag' }, /teamName is missing.*Zero Trust/],
-    [{ teamName: 'acme.cloudflareaccess.com', audience: 'tag' }, /teamName is not a team name/],
+    [
+      { teamName: 'acme.cloudflareaccess.com', audience: 'tag' },
+      /teamName is not a team name/,
+    ],
     [{ teamDomain: 'acme', audience: 'tag' }, /teamDomain is not a URL/],
-    [{ teamDomain: 'http://acme.cloudflareaccess.com', audience: 'tag' }, /teamDomain must be an https/],
-    [{ teamDomain: 'https://acme.cloudflareaccess.com/cdn-cgi', audience: 'tag' }, /teamDomain must be an https/],
+    [
+      { teamDomain: 'http://acme.cloudflareaccess.com', audience: 'tag' },
+      /teamDomain must be an https/,
+    ],
+    [
+      {
+        teamDomain: 'https://acme.cloudflareaccess.com/cdn-cgi',
+        audience: 'tag',
+      },
+      /teamDomain must be an https/,
+    ],
     [{ teamName: 'acme' }, /audience is missing.*AUD/],
     [{ teamName: 'acme', audience: [] }, /audience must be a non-empty/],
     [{ teamName: 'acme', audience: [''] }, /audience must be a non-empty/],
-    [{ teamName: 'acme', audience: 'tag', clockTolerance: '1h' }, /clockTolerance must be between 0 and 300 seconds/],
-    [{ teamName: 'acme', audience: 'tag', clockTolerance: 'soon' }, /clockTolerance is not a duration/],
-    [{ teamName: 'acme', audience: 'tag', identityTimeout: '0s' }, /identityTimeout must be between 0.1 and 60 seconds/],
-    [{ teamName: 'acme', audience: 'tag', signInCacheDuration: '1h' }, /signInCacheDuration must be between 0 and 900 seconds/],
-    [{ teamName: 'acme', audience: 'tag', signInCacheDuration: 30 }, /signInCacheDuration is not a duration/],
-    [{ teamName: 'acme', audience: 'tag', sessionCheckInterval: '0s' }, /sessionCheckInterval must be between 1 and 86400 seconds/],
-    [{ teamName: 'acme', audience: 'tag', accessGroups: [{ id: ' ', entityRef: 'x' }] }, /accessGroups\[0\]\.id is empty/],
     [
-      { teamName: 'acme', audience: 'tag', accessGroups: [{ id: 'g', entityRef: 'user:default/ada' }] },
+      { teamName: 'acme', audience: 'tag', clockTolerance: '1h' },
+      /clockTolerance must be between 0 and 300 seconds/,
+    ],
+    [
+      { teamName: 'acme', audience: 'tag', clockTolerance: 'soon' },
+      /clockTolerance is not a duration/,
+    ],
+    [
+      { teamName: 'acme', audience: 'tag', identityTimeout: '0s' },
+      /identityTimeout must be between 0.1 and 60 seconds/,
+    ],
+    [
+      { teamName: 'acme', audience: 'tag', signInCacheDuration: '1h' },
+      /signInCacheDuration must be between 0 and 900 seconds/,
+    ],
+    [
+      { teamName: 'acme', audience: 'tag', signInCacheDuration: 30 },
+      /signInCacheDuration is not a duration/,
+    ],
+    [
+      { teamName: 'acme', audience: 'tag', sessionCheckInterval: '0s' },
+      /sessionCheckInterval must be between 1 and 86400 seconds/,
+    ],
+    [
+      {
+        teamName: 'acme',
+        audience: 'tag',
+        accessGroups: [{ id: ' ', entityRef: 'x' }],
+      },
+      /accessGroups\[0\]\.id is empty/,
+    ],
+    [
+      {
+        teamName: 'acme',
+        audience: 'tag',
+        accessGroups: [{ id: 'g', entityRef: 'user:default/ada' }],
+      },
       /accessGroups\[0\]\.entityRef is not a Group entity ref/,
     ],
     [
-      { teamName: 'acme', audience: 'tag', serviceTokens: [{ token: 't', subject: 's', audience: 'other' }] },
+      {
+        teamName: 'acme',
+        audience: 'tag',
+        serviceTokens: [{ token: 't', subject: 's', audience: 'other' }],
+      },
       /serviceTokens\[0\]\.audience names a tag/,
     ],
   ])('refuses %j naming the key', (data, message) => {

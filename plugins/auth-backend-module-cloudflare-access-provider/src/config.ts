@@ -107,7 +107,11 @@ function readStringList(
     list.length === 0 ||
     !list.every(item => typeof item === 'string' && item.trim() !== '')
   ) {
-    throw configError(key, 'must be a non-empty string or list of strings', fix);
+    throw configError(
+      key,
+      'must be a non-empty string or list of strings',
+      fix,
+    );
   }
   return list as string[];
 }
@@ -207,7 +211,11 @@ function readSeconds(
     seconds =
       durationToMilliseconds(readDurationFromConfig(config, { key })) / 1000;
   } catch {
-    throw configError(key, 'is not a duration', `Use e.g. 30s, 5m or { seconds: 30 }. ${bounds.fix}`);
+    throw configError(
+      key,
+      'is not a duration',
+      `Use e.g. 30s, 5m or { seconds: 30 }. ${bounds.fix}`,
+    );
   }
   if (!(seconds >= min && seconds <= bounds.max)) {
     throw configError(

@@ -8,14 +8,27 @@ const PROVIDER_PATH = ['auth', 'providers', 'cfaccess'];
 /** Every key path config.d.ts declares under auth.providers.cfaccess, e.g. `serviceTokens[].token`. */
 function declaredKeys(): string[] {
   const file = resolvePath(PACKAGE_DIR, 'config.d.ts');
-  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest);
+  const source = ts.createSourceFile(
+    file,
+    readFileSync(file, 'utf8'),
+    ts.ScriptTarget.Latest,
+  );
   const keys: string[] = [];
   const walk = (type: ts.TypeNode | undefined, path: string[]) => {
     if (!type) return;
     if (ts.isArrayTypeNode(type)) {
-      walk(type.elementType, [...path.slice(0, -1), `${path[path.length - 1]}[]`]);
-    } else if (ts.isTypeReferenceNode(type) && type.typeName.getText(source) === 'Array') {
-      walk(type.typeArguments?.[0], [...path.slice(0, -1), `${path[path.length - 1]}[]`]);
+      walk(type.elementType, [
+        ...path.slice(0, -1),
+        `${path[path.length - 1]}[]`,
+      ]);
+    } else if (
+      ts.isTypeReferenceNode(type) &&
+      type.typeName.getText(source) === 'Array'
+    ) {
+      walk(type.typeArguments?.[0], [
+        ...path.slice(0, -1),
+        `${path[path.length - 1]}[]`,
+      ]);
     } else if (ts.isTypeLiteralNode(type)) {
       for (const member of type.members) {
         if (ts.isPropertySignature(member) && member.name) {
@@ -37,21 +50,30 @@ function declaredKeys(): string[] {
     }
   });
   const prefix = `${PROVIDER_PATH.join('.')}.`;
-  return keys
-    .filter(key => key.startsWith(prefix))
-    .map(key => key.slice(prefix.length))
-    // Keys whose value is an object are documented through their leaves.
-    .filter(key => !['signIn', 'signIn.resolvers[]'].includes(key));
+  return (
+    keys
+      .filter(key => key.startsWith(prefix))
+      .map(key => key.slice(prefix.length))
+      // Keys whose value is an object are documented through their leaves.
+      .filter(key => !['signIn', 'signIn.resolvers[]'].includes(key))
+  );
 }
 
 describe('the config reference', () => {
   const readme = readFileSync(resolvePath(PACKAGE_DIR, 'README.md'), 'utf8');
   const tableRows = readme.split('\n').filter(line => line.startsWith('| `'));
-  const documented = new Set(tableRows.map(row => row.match(/^\| `([^`]+)`/)![1]));
+  const documented = new Set(
+    tableRows.map(row => row.match(/^\| `([^`]+)`/)![1]),
+  );
 
   it('reads the keys config.d.ts declares', () => {
     expect(declaredKeys()).toEqual(
-      expect.arrayContaining(['teamName', 'audience', 'serviceTokens[].token', 'signIn.resolvers[].allowedGroups']),
+      expect.arrayContaining([
+        'teamName',
+        'audience',
+        'serviceTokens[].token',
+        'signIn.resolvers[].allowedGroups',
+      ]),
     );
   });
 

@@ -1,8 +1,5 @@
 import { ConfigReader } from '@backstage/config';
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import { SignJWT } from 'jose';
 import { explainCloudflareAccessToken } from './explain';
 
@@ -35,7 +32,9 @@ describe('explainCloudflareAccessToken', () => {
     const { token } = await emulator.signIn('ada@example.com');
     await expect(explain(token)).resolves.toMatchObject({
       accepted: true,
-      summary: expect.stringContaining('ada@example.com passes every token check'),
+      summary: expect.stringContaining(
+        'ada@example.com passes every token check',
+      ),
     });
   });
 
@@ -43,7 +42,8 @@ describe('explainCloudflareAccessToken', () => {
     const token = await emulator.mintServiceToken('listed.access');
     await expect(explain(token)).resolves.toMatchObject({
       accepted: true,
-      summary: 'Accepted: service token listed.access signs in as ci@example.com',
+      summary:
+        'Accepted: service token listed.access signs in as ci@example.com',
     });
   });
 
@@ -58,7 +58,8 @@ describe('explainCloudflareAccessToken', () => {
     ],
     [
       'issuer',
-      async () => emulator.mintToken({ iss: 'https://other.cloudflareaccess.com' }),
+      async () =>
+        emulator.mintToken({ iss: 'https://other.cloudflareaccess.com' }),
       /issued by another team domain/,
       ['token issuer: https://other.cloudflareaccess.com'],
     ],
@@ -72,7 +73,9 @@ describe('explainCloudflareAccessToken', () => {
       'signature',
       async () => {
         const [header, , signature] = (await emulator.mintToken()).split('.');
-        const payload = Buffer.from(JSON.stringify({ sub: 'x', exp: now() + 60 })).toString('base64url');
+        const payload = Buffer.from(
+          JSON.stringify({ sub: 'x', exp: now() + 60 }),
+        ).toString('base64url');
         return `${header}.${payload}.${signature}`;
       },
       /signature does not verify/,
@@ -90,9 +93,18 @@ describe('explainCloudflareAccessToken', () => {
     ],
     [
       'expired',
-      async () => emulator.mintToken({ iat: now() - 7200, nbf: now() - 7200, exp: now() - 3600 }),
+      async () =>
+        emulator.mintToken({
+          iat: now() - 7200,
+          nbf: now() - 7200,
+          exp: now() - 3600,
+        }),
       /has expired/,
-      [expect.stringMatching(/^this machine's clock: .* \(clock tolerance 30s\)/)],
+      [
+        expect.stringMatching(
+          /^this machine's clock: .* \(clock tolerance 30s\)/,
+        ),
+      ],
     ],
     [
       'not_yet_valid',
@@ -100,13 +112,26 @@ describe('explainCloudflareAccessToken', () => {
       /check the server clock/,
       [expect.stringMatching(/^token not before /)],
     ],
-    ['token_type', async () => emulator.mintToken({ type: 'org' }), /not a Cloudflare Access application token/, ['token type: org']],
-    ['subject', async () => emulator.mintToken({ sub: '', common_name: undefined }), /names neither a user nor a service token/, []],
+    [
+      'token_type',
+      async () => emulator.mintToken({ type: 'org' }),
+      /not a Cloudflare Access application token/,
+      ['token type: org'],
+    ],
+    [
+      'subject',
+      async () => emulator.mintToken({ sub: '', common_name: undefined }),
+      /names neither a user nor a service token/,
+      [],
+    ],
     [
       'service_token',
       async () => emulator.mintServiceToken('unlisted.access'),
       /add its Client ID to auth\.providers\.cfaccess\.serviceTokens/,
-      ['service token Client ID: unlisted.access, audience aud-one', 'configured service tokens: listed.access'],
+      [
+        'service token Client ID: unlisted.access, audience aud-one',
+        'configured service tokens: listed.access',
+      ],
     ],
   ])('explains %s', async (reason, makeToken, summary, details) => {
     const explanation = await explain(await makeToken());
@@ -128,7 +153,9 @@ describe('explainCloudflareAccessToken', () => {
 
   it('explains a broken provider config', async () => {
     const token = await emulator.mintToken();
-    await expect(explain(token, { audience: undefined })).resolves.toMatchObject({
+    await expect(
+      explain(token, { audience: undefined }),
+    ).resolves.toMatchObject({
       accepted: false,
       reason: 'config',
       summary: expect.stringMatching(/audience is missing/),

@@ -38,7 +38,9 @@ async function publishedKids(config: CloudflareAccessConfig): Promise<string> {
     const { keys } = (await response.json()) as { keys?: { kid?: string }[] };
     return (keys ?? []).map(key => key.kid).join(', ') || 'none';
   } catch (error) {
-    return `unknown (${config.certsUrl} did not answer: ${(error as Error).message})`;
+    return `unknown (${config.certsUrl} did not answer: ${
+      (error as Error).message
+    })`;
   }
 }
 
@@ -64,7 +66,9 @@ async function keyDetails({ token, claims, config }: Evidence) {
 function clockDetails({ claims, config }: Evidence) {
   return [
     `token not before ${iso(claims.nbf)}, expires ${iso(claims.exp)}`,
-    `this machine's clock: ${iso(Math.floor(Date.now() / 1000))} (clock tolerance ${config.clockToleranceSeconds}s)`,
+    `this machine's clock: ${iso(
+      Math.floor(Date.now() / 1000),
+    )} (clock tolerance ${config.clockToleranceSeconds}s)`,
   ];
 }
 
@@ -83,7 +87,9 @@ const DETAILS: Record<
     `token length ${token.length} (at most ${MAX_TOKEN_LENGTH}); it must be three base64url segments joined by dots, with no spaces or line breaks`,
   ],
   algorithm: ({ token }) => [
-    `token algorithm: ${String(decodeProtectedHeader(token).alg)} (Access signs with RS256)`,
+    `token algorithm: ${String(
+      decodeProtectedHeader(token).alg,
+    )} (Access signs with RS256)`,
   ],
   signature: keyDetails,
   unknown_key: keyDetails,
@@ -96,23 +102,29 @@ const DETAILS: Record<
   not_yet_valid: clockDetails,
   token_type: ({ claims }) => [`token type: ${String(claims.type)}`],
   subject: ({ claims }) => [
-    `token sub: ${JSON.stringify(claims.sub ?? null)}, common_name: ${JSON.stringify(
-      claims.common_name ?? null,
-    )}`,
+    `token sub: ${JSON.stringify(
+      claims.sub ?? null,
+    )}, common_name: ${JSON.stringify(claims.common_name ?? null)}`,
   ],
   service_token: ({ claims, config }) => [
-    `service token Client ID: ${String(claims.common_name)}, audience ${list(claims.aud)}`,
+    `service token Client ID: ${String(claims.common_name)}, audience ${list(
+      claims.aud,
+    )}`,
     `configured service tokens: ${
       config.serviceTokens
         .map(
           entry =>
-            `${entry.token}${entry.audience ? ` (audience ${entry.audience.join(', ')})` : ''}`,
+            `${entry.token}${
+              entry.audience ? ` (audience ${entry.audience.join(', ')})` : ''
+            }`,
         )
         .join(', ') || 'none'
     }`,
   ],
   session_ended: ({ claims, config }) => [
-    `${config.identityUrl} answered that the Access session (identity_nonce ${String(
+    `${
+      config.identityUrl
+    } answered that the Access session (identity_nonce ${String(
       claims.identity_nonce,
     )}) has ended: signed out, expired or revoked`,
   ],
@@ -148,7 +160,8 @@ export async function explainCloudflareAccessToken(options: {
     return {
       accepted: false,
       reason: 'missing',
-      summary: 'No token given; paste the CF_Authorization cookie or the Cf-Access-Jwt-Assertion header',
+      summary:
+        'No token given; paste the CF_Authorization cookie or the Cf-Access-Jwt-Assertion header',
       details: [],
     };
   }
@@ -173,9 +186,13 @@ export async function explainCloudflareAccessToken(options: {
       accepted: true,
       summary: serviceToken
         ? `Accepted: service token ${serviceToken.token} signs in as ${serviceToken.subject}`
-        : `Accepted: ${String(claims.email || claims.sub)} passes every token check; the sign-in resolvers then look them up in the catalog`,
+        : `Accepted: ${String(
+            claims.email || claims.sub,
+          )} passes every token check; the sign-in resolvers then look them up in the catalog`,
       details: [
-        `issuer ${claims.iss}, audience ${[claims.aud].flat().join(', ')}, expires ${iso(claims.exp)}`,
+        `issuer ${claims.iss}, audience ${[claims.aud]
+          .flat()
+          .join(', ')}, expires ${iso(claims.exp)}`,
         ...(identity
           ? [
               identity.degraded

@@ -3,10 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import {
   CfaccessBackend,
   EXAMPLE_ORG,
@@ -29,12 +26,19 @@ describe('cfaccess-explain', () => {
     const provider = {
       teamDomain: emulator.url,
       audience: '${TEST_CF_ACCESS_AUD}',
-      signIn: { resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }] },
+      signIn: {
+        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+      },
     };
     const dir = mkdtempSync(join(tmpdir(), 'cfaccess-explain-'));
     configFile = join(dir, 'app-config.yaml');
-    writeFileSync(configFile, JSON.stringify({ auth: { providers: { cfaccess: provider } } }));
-    backend = await startCfaccessBackend({ provider: { ...provider, audience: 'aud' } });
+    writeFileSync(
+      configFile,
+      JSON.stringify({ auth: { providers: { cfaccess: provider } } }),
+    );
+    backend = await startCfaccessBackend({
+      provider: { ...provider, audience: 'aud' },
+    });
   }, 60_000);
 
   afterAll(() => emulator.close());
@@ -52,8 +56,12 @@ describe('cfaccess-explain', () => {
   it('asks the running backend, which finds the catalog User', async () => {
     const { token } = await emulator.signIn('ada@example.com');
     const { code, output } = await run(['--backend', backend.url, token]);
-    expect(output).toContain('OK Accepted: ada@example.com passes every token check');
-    expect(output).toContain(`Backstage at ${backend.url} signs it in as user:default/ada`);
+    expect(output).toContain(
+      'OK Accepted: ada@example.com passes every token check',
+    );
+    expect(output).toContain(
+      `Backstage at ${backend.url} signs it in as user:default/ada`,
+    );
     expect(code).toBe(0);
   });
 
@@ -61,7 +69,9 @@ describe('cfaccess-explain', () => {
     const { token } = await emulator.signIn('nobody@example.com');
     const { code, output } = await run(['--backend', backend.url, token]);
     expect(output).toContain('refuses it: HTTP 403 (no_user)');
-    expect(output).toContain('add a User entity with spec.profile.email nobody@example.com');
+    expect(output).toContain(
+      'add a User entity with spec.profile.email nobody@example.com',
+    );
     expect(code).toBe(1);
   });
 

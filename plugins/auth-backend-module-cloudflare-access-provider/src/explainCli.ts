@@ -119,7 +119,9 @@ export async function runExplainCli(
     config.close();
     providerConfig = config.getOptionalConfig(`auth.providers.${provider}`);
   } catch (error) {
-    out.write(`cfaccess-explain: cannot read the config: ${(error as Error).message}\n`);
+    out.write(
+      `cfaccess-explain: cannot read the config: ${(error as Error).message}\n`,
+    );
     return 2;
   }
   if (!providerConfig) {
@@ -156,7 +158,11 @@ export async function runExplainCli(
       'cf-access-jwt-assertion',
   ).catch(error => ({
     accepted: false,
-    lines: [`Backstage at ${values.backend} did not answer: ${(error as Error).message}`],
+    lines: [
+      `Backstage at ${values.backend} did not answer: ${
+        (error as Error).message
+      }`,
+    ],
   }));
   for (const line of verdict.lines) {
     out.write(`${line}\n`);

@@ -1,7 +1,4 @@
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import {
   accessGroupsOf,
   CfaccessBackend,

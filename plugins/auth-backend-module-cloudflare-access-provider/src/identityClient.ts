@@ -213,15 +213,13 @@ export class AccessIdentityClient {
     } catch (error) {
       return {
         kind: 'unusable',
-        problem: `get-identity could not be reached: ${(error as Error).message}`,
+        problem: `get-identity could not be reached: ${
+          (error as Error).message
+        }`,
       };
     }
     const { status } = response;
-    if (
-      status === 401 ||
-      status === 403 ||
-      (status >= 300 && status < 400)
-    ) {
+    if (status === 401 || status === 403 || (status >= 300 && status < 400)) {
       await response.body?.cancel();
       return { kind: 'ended', status };
     }
@@ -238,7 +236,9 @@ export class AccessIdentityClient {
     } catch (error) {
       return {
         kind: 'unusable',
-        problem: `get-identity answered with no JSON: ${(error as Error).message}`,
+        problem: `get-identity answered with no JSON: ${
+          (error as Error).message
+        }`,
       };
     }
     return readAnswer(body, claims);

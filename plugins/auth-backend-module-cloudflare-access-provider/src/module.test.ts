@@ -1,8 +1,5 @@
 import { JsonObject } from '@backstage/types';
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import request from 'supertest';
 import {
   EXAMPLE_ORG,
@@ -10,10 +7,7 @@ import {
   startCfaccessBackend,
 } from './__testUtils__/testBackend';
 
-function startBackend(
-  emulator: AccessEmulator,
-  provider: JsonObject = {},
-) {
+function startBackend(emulator: AccessEmulator, provider: JsonObject = {}) {
   return startCfaccessBackend({
     provider: {
       teamDomain: emulator.url,
@@ -120,7 +114,9 @@ describe('the cfaccess provider in a real backend', () => {
     expect(refusal).toMatchObject({
       outcome: 'fail',
       meta: {
-        subject: expect.stringMatching(/^ada@example\.com .*audience another-app/),
+        subject: expect.stringMatching(
+          /^ada@example\.com .*audience another-app/,
+        ),
       },
     });
     expect(JSON.stringify(backend.audited)).not.toContain(token.split('.')[1]);
@@ -168,7 +164,9 @@ describe('the cfaccess provider in a real backend', () => {
       .set('cf-access-jwt-assertion', token);
     expect(res.status).toBe(401);
     expect(res.body.error.reason).toBe('service_token');
-    expect(res.body.error.message).toMatch(/add its Client ID to auth\.providers\.cfaccess\.serviceTokens/);
+    expect(res.body.error.message).toMatch(
+      /add its Client ID to auth\.providers\.cfaccess\.serviceTokens/,
+    );
     expect(JSON.stringify(res.body)).not.toContain('stranger');
   });
 });

@@ -16,7 +16,10 @@ import { createCloudflareAccessAuthenticator } from './authenticator';
 import { readCloudflareAccessConfig } from './config';
 import { cloudflareAccessSignInResolvers } from './resolvers';
 import { readCloudflareAccessSignInResolver } from './resolverChain';
-import { createCloudflareAccessSessionCache, SessionKeys } from './sessionCache';
+import {
+  createCloudflareAccessSessionCache,
+  SessionKeys,
+} from './sessionCache';
 
 /** The catalog filter a user query stands for, as the auth plugin builds it. */
 function userFilter(query: AuthResolverCatalogUserQuery) {
@@ -90,7 +93,10 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         };
         const findExistingRefs = async (entityRefs: string[]) => {
           const { items } = await catalog.getEntitiesByRefs(
-            { entityRefs, fields: ['kind', 'metadata.namespace', 'metadata.name'] },
+            {
+              entityRefs,
+              fields: ['kind', 'metadata.namespace', 'metadata.name'],
+            },
             { credentials: await auth.getOwnServiceCredentials() },
           );
           return items.flatMap(entity =>

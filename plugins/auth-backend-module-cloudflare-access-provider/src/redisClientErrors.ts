@@ -25,7 +25,9 @@ export function guardRedisClientErrors(logger?: LoggerService): boolean {
     const fromBackendDefaults = createRequire(
       require.resolve('@backstage/backend-defaults/package.json'),
     );
-    const fromKeyvRedis = createRequire(fromBackendDefaults.resolve('@keyv/redis'));
+    const fromKeyvRedis = createRequire(
+      fromBackendDefaults.resolve('@keyv/redis'),
+    );
     ({ createClient } = fromKeyvRedis('@redis/client'));
   } catch {
     return false;

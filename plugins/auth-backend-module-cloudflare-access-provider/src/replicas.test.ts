@@ -1,8 +1,5 @@
 import { cacheServiceFactory } from '@backstage/backend-defaults/cache';
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import { describeWithRedis, startRedis } from './__testUtils__/redis';
 import {
   CfaccessBackend,

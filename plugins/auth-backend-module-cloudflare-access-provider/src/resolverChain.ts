@@ -119,7 +119,9 @@ export function readCloudflareAccessSignInResolver(options: {
     }
     throw new CloudflareAccessNotAllowedError(
       'no_user',
-      `${subjectOf(info)} passed Cloudflare Access but is not a Backstage user. ${misses.join(
+      `${subjectOf(
+        info,
+      )} passed Cloudflare Access but is not a Backstage user. ${misses.join(
         '. ',
       )}. Add a User entity that one of the configured sign-in resolvers matches`,
     );
@@ -176,14 +178,19 @@ export function readCloudflareAccessSignInResolver(options: {
   };
 
   /** Keeps a token this replica issued for as long as the sign-in is reused and the token has life left. */
-  function keep(key: string, result: BackstageSignInResult, reuseUntil: number) {
+  function keep(
+    key: string,
+    result: BackstageSignInResult,
+    reuseUntil: number,
+  ) {
     const { exp } = decodeJwt(result.token);
-    const until = Math.min(
-      reuseUntil,
-      (exp ?? 0) * 1000 - MIN_TOKEN_LIFE_MS,
-    );
+    const until = Math.min(reuseUntil, (exp ?? 0) * 1000 - MIN_TOKEN_LIFE_MS);
     if (until > Date.now()) {
-      issued.set(key, { result, reuseUntil: until }, { ttl: until - Date.now() });
+      issued.set(
+        key,
+        { result, reuseUntil: until },
+        { ttl: until - Date.now() },
+      );
     }
   }
 

@@ -1,8 +1,5 @@
 import { JsonObject } from '@backstage/types';
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import request from 'supertest';
 import {
   FIXTURE_CATALOG,
@@ -31,10 +28,21 @@ describe('sign-in resolvers through a real backend and catalog', () => {
           ],
         },
         { email: 'twin@example.com', groups: [] },
-        { email: 'ada@other.example', groups: [{ id: 'g-security', name: 'Security' }] },
+        {
+          email: 'ada@other.example',
+          groups: [{ id: 'g-security', name: 'Security' }],
+        },
         // Named like the allowed group's id, but another group.
-        { email: 'mallory@example.com', groups: [{ id: 'g-mallory', name: 'g-security' }] },
-        { email: 'grace@example.com', groups: [{ id: 'g-staff', name: 'Staff', email: 'staff@example.com' }] },
+        {
+          email: 'mallory@example.com',
+          groups: [{ id: 'g-mallory', name: 'g-security' }],
+        },
+        {
+          email: 'grace@example.com',
+          groups: [
+            { id: 'g-staff', name: 'Staff', email: 'staff@example.com' },
+          ],
+        },
         { email: 'someone-else@example.com', id: 'access-id-of-ada' },
         { email: 'ghost@example.com', id: 'ghost-id' },
       ],
@@ -58,7 +66,8 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     };
   }
 
-  const identity = (res: request.Response) => res.body.backstageIdentity?.identity;
+  const identity = (res: request.Response) =>
+    res.body.backstageIdentity?.identity;
 
   describe('by email, with every option', () => {
     let backend: Awaited<ReturnType<typeof startWith>>;
@@ -126,7 +135,9 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     it('refuses a person in none of the allowed Access groups with a 403', async () => {
       const res = await backend.signIn('twin@example.com');
       expect(res.status).toBe(403);
-      expect(res.body.error.message).toMatch(/none of the Access groups allowed to sign in \(g-security/);
+      expect(res.body.error.message).toMatch(
+        /none of the Access groups allowed to sign in \(g-security/,
+      );
     });
 
     it('refuses rather than guesses when the groups cannot be read', async () => {
@@ -141,7 +152,9 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     });
 
     it('signs a service token with an email subject in like that person, without Access groups', async () => {
-      const res = await backend.withToken(await emulator.mintServiceToken('by-email.access'));
+      const res = await backend.withToken(
+        await emulator.mintServiceToken('by-email.access'),
+      );
       expect(res.status).toBe(200);
       expect(identity(res).userEntityRef).toBe('user:default/ci-bot');
       expect(identity(res).ownershipEntityRefs.sort()).toEqual([
@@ -151,14 +164,18 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     });
 
     it('signs a service token with an entity ref subject in as exactly that entity, with pinned ownership', async () => {
-      const res = await backend.withToken(await emulator.mintServiceToken('by-ref.access'));
+      const res = await backend.withToken(
+        await emulator.mintServiceToken('by-ref.access'),
+      );
       expect(res.status).toBe(200);
       expect(identity(res).userEntityRef).toBe('user:default/deploy-bot');
       expect(identity(res).ownershipEntityRefs).toEqual(['group:default/ci']);
     });
 
     it('refuses a service token whose subject is not in the catalog with a 403', async () => {
-      const res = await backend.withToken(await emulator.mintServiceToken('missing.access'));
+      const res = await backend.withToken(
+        await emulator.mintServiceToken('missing.access'),
+      );
       expect(res.status).toBe(403);
       expect(res.body.error.message).toMatch(
         /missing\.access passed Cloudflare Access but is not a Backstage user.*user:default\/nobody/,
@@ -170,7 +187,9 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     let backend: Awaited<ReturnType<typeof startWith>>;
     beforeAll(async () => {
       backend = await startWith({
-        signIn: { resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }] },
+        signIn: {
+          resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+        },
       });
     }, 60_000);
 
@@ -218,7 +237,12 @@ describe('sign-in resolvers through a real backend and catalog', () => {
       expect(identity(res).userEntityRef).toBe('user:default/deploy-bot');
     });
 
-    it.each(['@example.com', 'deploy-botx', 'deploy-bot@', '"deploy-bot@example.com"@example.com'])(
+    it.each([
+      '@example.com',
+      'deploy-botx',
+      'deploy-bot@',
+      '"deploy-bot@example.com"@example.com',
+    ])(
       'refuses the unusable email %j with a 403, never a 500 or another User',
       async email => {
         emulator.setEndpointMode('identity', 'error');
@@ -236,14 +260,22 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     it('answers 403 listing what every resolver tried', async () => {
       const res = await backend.signIn('ghost@example.com');
       expect(res.status).toBe(403);
-      expect(res.body.error.message).toContain('idMatchingUserEntityAnnotation: No User entity has the annotation cloudflare.com/access-user-id: ghost-id');
-      expect(res.body.error.message).toContain('emailLocalPartMatchingUserEntityName: No User entity is named ghost');
+      expect(res.body.error.message).toContain(
+        'idMatchingUserEntityAnnotation: No User entity has the annotation cloudflare.com/access-user-id: ghost-id',
+      );
+      expect(res.body.error.message).toContain(
+        'emailLocalPartMatchingUserEntityName: No User entity is named ghost',
+      );
     });
   });
 
   it('fails start-up naming an unknown resolver and the available ones', async () => {
     await expect(
-      startWith({ signIn: { resolvers: [{ resolver: 'emailMatchingUserEntityAnnotation' }] } }),
+      startWith({
+        signIn: {
+          resolvers: [{ resolver: 'emailMatchingUserEntityAnnotation' }],
+        },
+      }),
     ).rejects.toThrow(
       /sign-in resolver 'emailMatchingUserEntityAnnotation' is not available; use one of .*idMatchingUserEntityAnnotation/,
     );
@@ -252,7 +284,14 @@ describe('sign-in resolvers through a real backend and catalog', () => {
   it('fails start-up on a misspelt resolver option', async () => {
     await expect(
       startWith({
-        signIn: { resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail', allowedDomain: ['x'] }] },
+        signIn: {
+          resolvers: [
+            {
+              resolver: 'emailMatchingUserEntityProfileEmail',
+              allowedDomain: ['x'],
+            },
+          ],
+        },
       }),
     ).rejects.toThrow(/Invalid sign-in resolver options.*allowedDomain/);
   }, 60_000);
@@ -261,19 +300,30 @@ describe('sign-in resolvers through a real backend and catalog', () => {
     await expect(
       startWith({
         signIn: {
-          resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail', ownershipFromAccessGroups: true }],
+          resolvers: [
+            {
+              resolver: 'emailMatchingUserEntityProfileEmail',
+              ownershipFromAccessGroups: true,
+            },
+          ],
         },
       }),
-    ).rejects.toThrow(/resolvers\[0\]\.ownershipFromAccessGroups .* accessGroups is empty.*entityRef: group:default/);
+    ).rejects.toThrow(
+      /resolvers\[0\]\.ownershipFromAccessGroups .* accessGroups is empty.*entityRef: group:default/,
+    );
   }, 60_000);
 
   it('fails start-up naming an accessGroups entry that is not a Group ref', async () => {
     await expect(
       startWith({
         accessGroups: [{ id: 'g-1', entityRef: 'user:default/ada' }],
-        signIn: { resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }] },
+        signIn: {
+          resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
+        },
       }),
-    ).rejects.toThrow(/auth\.providers\.cfaccess\.accessGroups\[0\]\.entityRef is not a Group entity ref/);
+    ).rejects.toThrow(
+      /auth\.providers\.cfaccess\.accessGroups\[0\]\.entityRef is not a Group entity ref/,
+    );
   }, 60_000);
 
   describe('dangerouslyMatchAccessGroupsByName', () => {

@@ -22,7 +22,8 @@ import {
  *
  * @public
  */
-export const CLOUDFLARE_ACCESS_USER_ID_ANNOTATION = 'cloudflare.com/access-user-id';
+export const CLOUDFLARE_ACCESS_USER_ID_ANNOTATION =
+  'cloudflare.com/access-user-id';
 
 const optionsSchema = z
   .object({
@@ -89,7 +90,11 @@ function checkAllowed(info: Info, name: string, options: ResolverOptions) {
     if (!allowedDomains.some(allowed => allowed.toLowerCase() === domain)) {
       throw new CloudflareAccessNotAllowedError(
         'domain',
-        `${email || 'This identity'} is not in an allowed email domain; the ${name} sign-in resolver allows ${allowedDomains.join(', ')} (its allowedDomains option)`,
+        `${
+          email || 'This identity'
+        } is not in an allowed email domain; the ${name} sign-in resolver allows ${allowedDomains.join(
+          ', ',
+        )} (its allowedDomains option)`,
       );
     }
   }
@@ -107,7 +112,9 @@ function checkAllowed(info: Info, name: string, options: ResolverOptions) {
     if (!member) {
       throw new CloudflareAccessNotAllowedError(
         'group',
-        `${email} is in none of the Access groups allowed to sign in (${allowedGroups.join(', ')}, the allowedGroups option of the ${name} sign-in resolver); add them to one in your identity provider or Access`,
+        `${email} is in none of the Access groups allowed to sign in (${allowedGroups.join(
+          ', ',
+        )}, the allowedGroups option of the ${name} sign-in resolver); add them to one in your identity provider or Access`,
       );
     }
   }
@@ -317,9 +324,13 @@ export namespace cloudflareAccessSignInResolvers {
       info => {
         const id = info.result.claims.sub;
         return {
-          query: { annotations: { [CLOUDFLARE_ACCESS_USER_ID_ANNOTATION]: id } },
+          query: {
+            annotations: { [CLOUDFLARE_ACCESS_USER_ID_ANNOTATION]: id },
+          },
           fallbackName: id,
-          missing: `No User entity has the annotation ${CLOUDFLARE_ACCESS_USER_ID_ANNOTATION}: ${id} (the Access user id of ${emailOf(info) || 'this identity'}); add it to that person's User entity`,
+          missing: `No User entity has the annotation ${CLOUDFLARE_ACCESS_USER_ID_ANNOTATION}: ${id} (the Access user id of ${
+            emailOf(info) || 'this identity'
+          }); add it to that person's User entity`,
         };
       },
     );

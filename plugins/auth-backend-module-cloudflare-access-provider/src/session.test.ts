@@ -2,10 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import {
   accessGroupsOf,
   CfaccessBackend,
@@ -99,7 +96,9 @@ describe('identity per Access session, outages, and the warm path', () => {
       await backend.refresh((await emulator.signIn('linus@example.com')).token);
       emulator.resetCounts();
       const res = await backend.refresh(
-        (await emulator.signIn('linus@example.com')).token,
+        (
+          await emulator.signIn('linus@example.com')
+        ).token,
       );
       expect(res.status).toBe(200);
       expect(emulator.requestCount('identity')).toBe(1);

@@ -1,7 +1,10 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { readCloudflareAccessConfig } from './config';
-import { createCloudflareAccessSessionCache, SessionKeys } from './sessionCache';
+import {
+  createCloudflareAccessSessionCache,
+  SessionKeys,
+} from './sessionCache';
 import { CloudflareAccessClaims } from './types';
 
 describe('createCloudflareAccessSessionCache', () => {
@@ -51,7 +54,12 @@ describe('createCloudflareAccessSessionCache', () => {
 
 describe('SessionKeys', () => {
   const claims = (extra: Partial<CloudflareAccessClaims>) =>
-    ({ iss: 'https://acme.cloudflareaccess.com', iat: 1, exp: 2, ...extra }) as CloudflareAccessClaims;
+    ({
+      iss: 'https://acme.cloudflareaccess.com',
+      iat: 1,
+      exp: 2,
+      ...extra,
+    } as CloudflareAccessClaims);
   const keysFor = (data: object) =>
     new SessionKeys(
       readCloudflareAccessConfig(
@@ -63,18 +71,26 @@ describe('SessionKeys', () => {
     const person = claims({ sub: 'u1', identity_nonce: 'n1' });
     const key = keysFor({}).session('identity', person);
     expect(key).toMatch(/^cfaccess:[\w-]{16}:identity:v2:[\w-]+$/);
-    expect(keysFor({ audience: 'other' }).session('identity', person)).not.toBe(key);
-    expect(keysFor({ cacheNamespace: 'staging' }).session('identity', person)).not.toBe(key);
+    expect(keysFor({ audience: 'other' }).session('identity', person)).not.toBe(
+      key,
+    );
+    expect(
+      keysFor({ cacheNamespace: 'staging' }).session('identity', person),
+    ).not.toBe(key);
     expect(keysFor({}).session('sign-in', person, 'cfaccess')).not.toBe(
       keysFor({}).session('sign-in', person, 'cfaccess-custom'),
     );
-    expect(keysFor({}).answer('catalog-user', { q: 1 })).toMatch(/^cfaccess:[\w-]{16}:catalog-user:v2:/);
+    expect(keysFor({}).answer('catalog-user', { q: 1 })).toMatch(
+      /^cfaccess:[\w-]{16}:catalog-user:v2:/,
+    );
   });
 
   it('never gives a person and a service token the same session key', () => {
     const keys = keysFor({});
     const person = claims({ sub: 'ci.access', identity_nonce: '' });
     const service = claims({ sub: '', common_name: 'ci.access' });
-    expect(keys.session('identity', person)).not.toBe(keys.session('identity', service));
+    expect(keys.session('identity', person)).not.toBe(
+      keys.session('identity', service),
+    );
   });
 });

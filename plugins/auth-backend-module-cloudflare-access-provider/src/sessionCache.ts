@@ -221,9 +221,7 @@ class ResilientCache implements CacheService {
           timer = setTimeout(
             () =>
               reject(
-                new CacheTimeoutError(
-                  `no answer within ${this.#timeoutMs} ms`,
-                ),
+                new CacheTimeoutError(`no answer within ${this.#timeoutMs} ms`),
               ),
             this.#timeoutMs,
           );
@@ -279,8 +277,7 @@ export function createCloudflareAccessSessionCache(options: {
   const local = BoundedMemoryCache.create(
     options.maxEntries ?? MEMORY_STORE_MAX_ENTRIES,
   );
-  const store =
-    rootConfig.getOptionalString('backend.cache.store') ?? 'memory';
+  const store = rootConfig.getOptionalString('backend.cache.store') ?? 'memory';
   if (store === 'memory') {
     return local;
   }

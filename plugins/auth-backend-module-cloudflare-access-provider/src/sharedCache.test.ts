@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheServiceFactory } from '@backstage/backend-defaults/cache';
 import { JsonObject } from '@backstage/types';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
-import { describeWithRedis, startRedis, TestRedis } from './__testUtils__/redis';
+  describeWithRedis,
+  startRedis,
+  TestRedis,
+} from './__testUtils__/redis';
 import {
   accessGroupsOf,
   CfaccessBackend,
@@ -38,7 +39,10 @@ describeWithRedis('one Redis shared by several backends', () => {
       provider: {
         teamDomain: emulator.url,
         identityTimeout: '1s',
-        accessGroups: accessGroupsOf(emulator, ['ada@example.com', 'linus@example.com']),
+        accessGroups: accessGroupsOf(emulator, [
+          'ada@example.com',
+          'linus@example.com',
+        ]),
         signIn: {
           resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
         },
@@ -57,26 +61,38 @@ describeWithRedis('one Redis shared by several backends', () => {
 
     beforeAll(async () => {
       // Staging's catalog puts Ada in security, not platform.
-      const stagingOrg = join(await mkdtemp(join(tmpdir(), 'cfaccess-staging-')), 'org.yaml');
+      const stagingOrg = join(
+        await mkdtemp(join(tmpdir(), 'cfaccess-staging-')),
+        'org.yaml',
+      );
       const org = await readFile(EXAMPLE_ORG, 'utf8');
       await writeFile(
         stagingOrg,
-        org.replace(/(name: ada\b[\s\S]*?memberOf: )\[platform\]/, '$1[security]'),
+        org.replace(
+          /(name: ada\b[\s\S]*?memberOf: )\[platform\]/,
+          '$1[security]',
+        ),
       );
       production = await startOnRedis({ audience: 'aud-prod' });
       staging = await startOnRedis({ audience: 'aud-staging' }, stagingOrg);
     }, 90_000);
 
-    it('each signs a person in from its own catalog, never from the other one\'s entries', async () => {
+    it("each signs a person in from its own catalog, never from the other one's entries", async () => {
       const { token } = await emulator.signIn('ada@example.com');
       emulator.resetCounts();
       const inProduction = await production.refresh(token);
       const inStaging = await staging.refresh(token);
       expect(inProduction.status).toBe(200);
       expect(inStaging.status).toBe(200);
-      expect(inProduction.body.backstageIdentity.identity.ownershipEntityRefs).toContain('group:default/platform');
-      expect(inStaging.body.backstageIdentity.identity.ownershipEntityRefs).not.toContain('group:default/platform');
-      expect(inStaging.body.backstageIdentity.identity.ownershipEntityRefs).toContain('group:default/security');
+      expect(
+        inProduction.body.backstageIdentity.identity.ownershipEntityRefs,
+      ).toContain('group:default/platform');
+      expect(
+        inStaging.body.backstageIdentity.identity.ownershipEntityRefs,
+      ).not.toContain('group:default/platform');
+      expect(
+        inStaging.body.backstageIdentity.identity.ownershipEntityRefs,
+      ).toContain('group:default/security');
       // Each deployment asks Access itself: nothing crosses, not even the identity.
       expect(emulator.requestCount('identity')).toBe(2);
     });
@@ -116,7 +132,9 @@ describeWithRedis('one Redis shared by several backends', () => {
       expect(calls).toBeGreaterThanOrEqual(1);
       expect(calls).toBeLessThanOrEqual(2);
       // eslint-disable-next-line no-console
-      console.info(`100 simultaneous first requests over two replicas: ${calls} get-identity calls`);
+      console.info(
+        `100 simultaneous first requests over two replicas: ${calls} get-identity calls`,
+      );
     });
 
     it('keeps signing people in while Redis is down, and shares again once it is back', async () => {
@@ -133,8 +151,14 @@ describeWithRedis('one Redis shared by several backends', () => {
       };
       await during(warm);
       await during((await emulator.signIn('grace@example.com')).token);
-      const newPerson = await during((await emulator.signIn('linus@example.com')).token);
-      expect(newPerson.body.backstageIdentity.identity.userEntityRef).toBe('user:default/linus');
+      const newPerson = await during(
+        (
+          await emulator.signIn('linus@example.com')
+        ).token,
+      );
+      expect(newPerson.body.backstageIdentity.identity.userEntityRef).toBe(
+        'user:default/linus',
+      );
 
       await redis.start();
       // Sharing resumes by itself: a session one replica saw costs the other no get-identity call.

@@ -1,8 +1,5 @@
 import { ConfigReader } from '@backstage/config';
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import { SignJWT } from 'jose';
 import { readCloudflareAccessConfig } from './config';
 import {
@@ -81,7 +78,11 @@ describe('AccessTokenVerifier', () => {
   });
 
   it('refuses an expired token, beyond the clock tolerance only', async () => {
-    const expired = await emulator.mintToken({ iat: now() - 7200, nbf: now() - 7200, exp: now() - 60 });
+    const expired = await emulator.mintToken({
+      iat: now() - 7200,
+      nbf: now() - 7200,
+      exp: now() - 60,
+    });
     expect(await reasonOf(verifierFor().verify(expired))).toBe('expired');
     const withinTolerance = await emulator.mintToken({ exp: now() - 10 });
     await expect(verifierFor().verify(withinTolerance)).resolves.toBeDefined();
@@ -105,7 +106,10 @@ describe('AccessTokenVerifier', () => {
 
   it('refuses an HS256 token keyed with the public key', async () => {
     const { kid, publicKeyPem } = emulator.keys().current;
-    const token = await new SignJWT({ email: 'mallory@example.com', type: 'app' })
+    const token = await new SignJWT({
+      email: 'mallory@example.com',
+      type: 'app',
+    })
       .setProtectedHeader({ alg: 'HS256', kid })
       .setIssuer(emulator.url)
       .setAudience(['aud-one'])
@@ -121,7 +125,9 @@ describe('AccessTokenVerifier', () => {
   });
 
   it('refuses a token whose payload was altered', async () => {
-    const [header, payload, signature] = (await emulator.mintToken()).split('.');
+    const [header, payload, signature] = (await emulator.mintToken()).split(
+      '.',
+    );
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const forged = Buffer.from(
       JSON.stringify({ ...claims, email: 'admin@example.com' }),
@@ -132,16 +138,23 @@ describe('AccessTokenVerifier', () => {
   });
 
   it('refuses garbage', async () => {
-    expect(await reasonOf(verifierFor().verify('not-a-token'))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify('not-a-token'))).toBe(
+      'malformed',
+    );
     expect(await reasonOf(verifierFor().verify('a.b.c'))).toBe('malformed');
   });
 
   it('refuses whitespace inside a valid token, and an oversized one, before any crypto', async () => {
     const token = await emulator.mintToken();
     const [header, payload, signature] = token.split('.');
-    const spaced = `${header}.${payload}.${signature.slice(0, 10)} ${signature.slice(10)}`;
+    const spaced = `${header}.${payload}.${signature.slice(
+      0,
+      10,
+    )} ${signature.slice(10)}`;
     expect(await reasonOf(verifierFor().verify(spaced))).toBe('malformed');
-    expect(await reasonOf(verifierFor().verify(`${token}\n`))).toBe('malformed');
+    expect(await reasonOf(verifierFor().verify(`${token}\n`))).toBe(
+      'malformed',
+    );
     const huge = await emulator.mintToken({ custom: 'x'.repeat(20_000) });
     expect(await reasonOf(verifierFor().verify(huge))).toBe('malformed');
   });
@@ -155,9 +168,12 @@ describe('AccessTokenVerifier', () => {
     const [header, payload, signature] = token.split('.');
     for (let i = 0; i < 10_000; i++) {
       const at = 1 + (i % (signature.length - 1));
-      const variant = `${header}.${payload}.${signature.slice(0, at)}${' '.repeat(
-        1 + Math.floor(i / signature.length),
-      )}${signature.slice(at)}`;
+      const variant = `${header}.${payload}.${signature.slice(
+        0,
+        at,
+      )}${' '.repeat(1 + Math.floor(i / signature.length))}${signature.slice(
+        at,
+      )}`;
       await verifier.check(variant).catch(() => undefined);
     }
     expect(verifier.rememberedBytes).toBe(once);
@@ -195,7 +211,9 @@ describe('AccessTokenVerifier', () => {
       aud: ['someone-else'],
       email: 'secret-person@example.com',
     });
-    const error = await verifierFor().verify(token).catch(e => e);
+    const error = await verifierFor()
+      .verify(token)
+      .catch(e => e);
     const text = JSON.stringify({ ...error, message: error.message });
     expect(text).not.toContain('secret-person');
     expect(text).not.toContain('someone-else');
@@ -209,7 +227,9 @@ describe('AccessTokenVerifier', () => {
     const error = await verifier.verify(token).catch(e => e);
     expect(error).toBeInstanceOf(CloudflareAccessUnavailableError);
     expect(error.name).toBe('ServiceUnavailableError');
-    expect(error.message).toMatch(/signing keys could not be fetched; check that the team domain is reachable/);
+    expect(error.message).toMatch(
+      /signing keys could not be fetched; check that the team domain is reachable/,
+    );
     emulator.setEndpointMode('certs', 'ok');
     await expect(verifier.verify(token)).resolves.toBeDefined();
   });

@@ -23,7 +23,10 @@ export async function startTestUpstream(): Promise<{
   const upgrades: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     requests.push({ method: req.method, url: req.url, headers: req.headers });
-    res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': 'app=1; Path=/' });
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'set-cookie': 'app=1; Path=/',
+    });
     res.end('hello from upstream');
   });
   const wss = new WebSocketServer({ server });
@@ -71,7 +74,10 @@ export async function signInWithForm(
 }
 
 /** Verifies a token exactly as a relying party would: against the served certs. */
-export async function verifyWithCerts(emulator: AccessEmulator, token: string): Promise<JWTPayload> {
+export async function verifyWithCerts(
+  emulator: AccessEmulator,
+  token: string,
+): Promise<JWTPayload> {
   const jwks = createRemoteJWKSet(new URL(emulator.certsUrl));
   const { payload } = await jwtVerify(token, jwks, {
     issuer: emulator.teamDomain,

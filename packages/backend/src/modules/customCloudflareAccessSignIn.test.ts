@@ -2,10 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import authPlugin from '@backstage/plugin-auth-backend';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
-import {
-  AccessEmulator,
-  startAccessEmulator,
-} from '@cfaccess/access-emulator';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import request from 'supertest';
 import { customCloudflareAccessSignIn } from './customCloudflareAccessSignIn';
 
@@ -64,7 +61,9 @@ describe('the custom Cloudflare Access sign-in example', () => {
       ],
     });
     for (let attempt = 0; attempt < 100; attempt++) {
-      const res = await request(server).get('/api/catalog/entities/by-name/user/default/linus');
+      const res = await request(server).get(
+        '/api/catalog/entities/by-name/user/default/linus',
+      );
       if (res.status === 200) break;
       await new Promise(r => setTimeout(r, 200));
     }
@@ -75,8 +74,12 @@ describe('the custom Cloudflare Access sign-in example', () => {
       .set('cf-access-jwt-assertion', token);
 
     expect(res.status).toBe(200);
-    expect(res.body.backstageIdentity.identity.userEntityRef).toBe('user:default/linus');
-    expect(res.body.backstageIdentity.identity.ownershipEntityRefs.sort()).toEqual([
+    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/linus',
+    );
+    expect(
+      res.body.backstageIdentity.identity.ownershipEntityRefs.sort(),
+    ).toEqual([
       'group:default/engineering',
       'group:default/security',
       'user:default/linus',

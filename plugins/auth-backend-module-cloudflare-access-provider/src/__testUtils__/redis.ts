@@ -20,7 +20,9 @@ export function describeWithRedis(name: string, tests: () => void) {
     return;
   }
   // eslint-disable-next-line no-console
-  console.warn(`redis-server is not installed: skipping "${name}" (apt-get install redis-server)`);
+  console.warn(
+    `redis-server is not installed: skipping "${name}" (apt-get install redis-server)`,
+  );
   describe.skip(name, tests);
 }
 
@@ -50,9 +52,18 @@ function spawnRedis(port: number): Promise<ChildProcess> {
   const redis: ChildProcess = spawn(
     'setpriv',
     [
-      '--pdeathsig', 'TERM', '--',
-      'redis-server', '--port', String(port), '--bind', '127.0.0.1',
-      '--save', '', '--appendonly', 'no',
+      '--pdeathsig',
+      'TERM',
+      '--',
+      'redis-server',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
     ],
     { stdio: ['ignore', 'pipe', 'ignore'] },
   );

@@ -10,8 +10,14 @@ import request from 'supertest';
 import { AccessEmulator } from '@cfaccess/access-emulator';
 import cfaccessModule from '../index';
 
-export const EXAMPLE_ORG = resolvePath(__dirname, '../../../../examples/org.yaml');
-export const FIXTURE_CATALOG = resolvePath(__dirname, '../__fixtures__/catalog.yaml');
+export const EXAMPLE_ORG = resolvePath(
+  __dirname,
+  '../../../../examples/org.yaml',
+);
+export const FIXTURE_CATALOG = resolvePath(
+  __dirname,
+  '../__fixtures__/catalog.yaml',
+);
 export const REFRESH = '/api/auth/cfaccess/refresh';
 
 export type AuditedEvent = {
