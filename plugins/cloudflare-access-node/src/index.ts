@@ -1,0 +1,12 @@
+/** What the Cloudflare Access auth module and catalog module share. */
+export {
+  CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
+  cloudflareAccessPersonSeenEventSchema,
+  parseCloudflareAccessPersonSeenEvent,
+} from './personSeen';
+export type { CloudflareAccessPersonSeenEvent } from './personSeen';
+export {
+  CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+  provisionedUserEntityName,
+  provisionedUserEntityRef,
+} from './userNames';
