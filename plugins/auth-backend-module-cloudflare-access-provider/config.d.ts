@@ -128,6 +128,13 @@ export interface Config {
             dangerouslyMatchAccessGroupsByName?: boolean;
             /** Signs in people who have no User entity in the catalog. */
             dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
+            /**
+             * Signs in a person who has no User entity as the User that the
+             * Cloudflare Access catalog module provisions for them, owning
+             * the mapped Groups that exist; never service tokens. Needs
+             * `allowedDomains`: start-up fails without it.
+             */
+            provisionUsers?: boolean;
           }>;
         };
       };

@@ -11,9 +11,11 @@ import {
   createProxyAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { createSignInAudit } from './audit';
 import { createCloudflareAccessAuthenticator } from './authenticator';
 import { readCloudflareAccessConfig } from './config';
+import { createPersonSeenAnnouncer } from './personSeen';
 import { cloudflareAccessSignInResolvers } from './resolvers';
 import { readCloudflareAccessSignInResolver } from './resolverChain';
 import {
@@ -60,6 +62,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         auth: coreServices.auth,
         auditor: coreServices.auditor,
         catalog: catalogServiceRef,
+        events: eventsServiceRef,
       },
       async init({
         providers,
@@ -69,6 +72,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         auth,
         auditor,
         catalog,
+        events,
       }) {
         const sessions = createCloudflareAccessSessionCache({
           cache,
@@ -108,6 +112,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
           factory: ctx => {
             // Read once here; the authenticator's initialize gets the same reading.
             const accessConfig = readCloudflareAccessConfig(ctx.config);
+            const keys = new SessionKeys(accessConfig);
             return createProxyAuthProviderFactory({
               authenticator,
               signInResolver: readCloudflareAccessSignInResolver({
@@ -121,9 +126,15 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
                 findUserRefs,
                 findExistingRefs,
                 cache: sessions,
-                keys: new SessionKeys(accessConfig),
+                keys,
                 providerId: ctx.providerId,
                 audit: createSignInAudit({ auditor, logger }),
+                announce: createPersonSeenAnnouncer({
+                  events,
+                  cache: sessions,
+                  keys,
+                  logger,
+                }),
               }),
             })(ctx);
           },

@@ -8,6 +8,7 @@ import {
   SignInResolver,
   SignInResolverFactory,
 } from '@backstage/plugin-auth-node';
+import { provisionedUserEntityRef } from '@cfaccess/plugin-cloudflare-access-node';
 import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { SignInAudit } from './audit';
@@ -18,6 +19,8 @@ import {
 } from './catalogLookups';
 import { CloudflareAccessConfig } from './config';
 import { CloudflareAccessNotAllowedError, isNotFound } from './errors';
+import { PersonSeenAnnouncer } from './personSeen';
+import { provisionedMemberOf } from './resolvers';
 import { MIN_TOKEN_LIFE_MS, SessionKeys } from './sessionCache';
 import { CloudflareAccessResult } from './types';
 
@@ -55,6 +58,8 @@ export function readCloudflareAccessSignInResolver(options: {
   /** Tells this provider's sign-ins from another's for the same Access session. */
   providerId: string;
   audit: SignInAudit;
+  /** Announces people signed in as provisioned Users, for the catalog module. */
+  announce?: PersonSeenAnnouncer;
 }): SignInResolver<CloudflareAccessResult> {
   const {
     config,
@@ -66,6 +71,7 @@ export function readCloudflareAccessSignInResolver(options: {
     keys,
     providerId,
     audit,
+    announce,
   } = options;
   const entries = config.getOptionalConfigArray('signIn.resolvers') ?? [];
   if (entries.length === 0) {
@@ -86,7 +92,21 @@ export function readCloudflareAccessSignInResolver(options: {
       resolver: string;
       ownershipFromAccessGroups?: unknown;
       dangerouslyMatchAccessGroupsByName?: unknown;
+      provisionUsers?: unknown;
+      allowedDomains?: unknown;
     }>();
+    const provisions = resolverOptions.provisionUsers === true;
+    if (
+      provisions &&
+      !(
+        Array.isArray(resolverOptions.allowedDomains) &&
+        resolverOptions.allowedDomains.length > 0
+      )
+    ) {
+      throw new Error(
+        `Invalid Cloudflare Access config: auth.providers.cfaccess.signIn.resolvers[${index}].provisionUsers signs in anyone Access lets through who has no User entity, so it needs auth.providers.cfaccess.signIn.resolvers[${index}].allowedDomains: the email domains whose people may be provisioned, e.g. allowedDomains: [example.com]`,
+      );
+    }
     if (
       resolverOptions.ownershipFromAccessGroups === true &&
       resolverOptions.dangerouslyMatchAccessGroupsByName !== true &&
@@ -99,7 +119,7 @@ export function readCloudflareAccessSignInResolver(options: {
     const resolver = factories[name](
       Object.keys(resolverOptions).length > 0 ? resolverOptions : undefined,
     ) as SignInResolver<CloudflareAccessResult>;
-    return { name, resolver };
+    return { name, resolver, provisions };
   });
 
   const resolve = async (
@@ -107,9 +127,14 @@ export function readCloudflareAccessSignInResolver(options: {
     ctx: AuthResolverContext,
   ): Promise<BackstageSignInResult> => {
     const misses: string[] = [];
-    for (const { name, resolver } of resolvers) {
+    for (const { name, resolver, provisions } of resolvers) {
       try {
-        return await resolver(info, ctx);
+        const result = await resolver(info, ctx);
+        if (provisions && announce) {
+          // Not awaited: the sign-in does not wait for the catalog; the announcer logs its own failures.
+          announceProvisioned(info, ctx, result, announce).catch(() => {});
+        }
+        return result;
       } catch (error) {
         if (!isNotFound(error)) {
           throw error;
@@ -218,6 +243,19 @@ export function readCloudflareAccessSignInResolver(options: {
     const { sub, ent } = decodeJwt<{ ent?: string[] }>(result.token);
     await audit({ subject: sub ?? subjectOf(info) });
     return { result, claims: { sub: sub ?? '', ent } };
+  }
+}
+
+/** Announces the person when the resolver signed them in as their provisioned User (new, or already in the catalog). */
+async function announceProvisioned(
+  info: SignInInfo<CloudflareAccessResult>,
+  ctx: AuthResolverContext,
+  result: BackstageSignInResult,
+  announce: PersonSeenAnnouncer,
+) {
+  const { sub } = decodeJwt(result.token);
+  if (sub && sub === provisionedUserEntityRef(info.result.claims.email)) {
+    await announce(info.result, () => provisionedMemberOf(ctx, info.result));
   }
 }
 

@@ -2,6 +2,10 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import {
+  CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+  provisionedUserEntityRef,
+} from '@cfaccess/plugin-cloudflare-access-node';
+import {
   AuthResolverCatalogUserQuery,
   AuthResolverContext,
   createSignInResolverFactory,
@@ -16,14 +20,7 @@ import {
   CloudflareAccessServiceToken,
 } from './types';
 
-/**
- * The User entity annotation that `idMatchingUserEntityAnnotation` matches
- * against the Access user id (the token's `sub`).
- *
- * @public
- */
-export const CLOUDFLARE_ACCESS_USER_ID_ANNOTATION =
-  'cloudflare.com/access-user-id';
+export { CLOUDFLARE_ACCESS_USER_ID_ANNOTATION };
 
 const optionsSchema = z
   .object({
@@ -37,6 +34,11 @@ const optionsSchema = z
     dangerouslyMatchAccessGroupsByName: z.boolean().optional(),
     /** Signs in people who have no User entity. Dangerous: anyone Access lets through gets in. */
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
+    /**
+     * Signs in a person with no User entity as the User the Cloudflare Access
+     * catalog module provisions for them. Needs `allowedDomains`.
+     */
+    provisionUsers: z.boolean().optional(),
   })
   .strict()
   .optional();
@@ -192,6 +194,40 @@ async function issueFor(
 }
 
 /**
+ * The Groups a provisioned User is a member of: those `accessGroups` maps the
+ * person's Access groups to, when they exist in the catalog.
+ */
+export async function provisionedMemberOf(
+  ctx: AuthResolverContext,
+  result: CloudflareAccessResult,
+): Promise<string[]> {
+  const mapped = result.accessGroupEntityRefs ?? [];
+  return mapped.length > 0 ? existingEntityRefs(ctx, mapped) : [];
+}
+
+/**
+ * Signs a person in as the User that provisioning creates for their email,
+ * with the ownership that User will have, before the catalog has it.
+ */
+async function issueForProvisioned(
+  ctx: AuthResolverContext,
+  result: CloudflareAccessResult,
+  userEntityRef: string,
+  options: ResolverOptions,
+) {
+  const fromGroups = options.ownershipFromAccessGroups
+    ? await accessGroupRefs(ctx, result, options)
+    : [];
+  const memberOf = await provisionedMemberOf(ctx, result);
+  return ctx.issueToken({
+    claims: {
+      sub: userEntityRef,
+      ent: [...new Set([userEntityRef, ...memberOf, ...fromGroups])],
+    },
+  });
+}
+
+/**
  * One resolver: service tokens sign in as their configured subject; people
  * pass the options' checks, then are looked up the way this resolver does.
  */
@@ -214,10 +250,17 @@ function createAccessSignInResolverFactory(
         try {
           entity = await findUser(ctx, lookup);
         } catch (error) {
-          if (
-            !isNotFound(error) ||
-            !options.dangerouslyAllowSignInWithoutUserInCatalog
-          ) {
+          if (!isNotFound(error)) {
+            throw error;
+          }
+          const provisioned =
+            !serviceToken && options.provisionUsers
+              ? provisionedUserEntityRef(emailOf(info))
+              : undefined;
+          if (provisioned) {
+            return issueForProvisioned(ctx, info.result, provisioned, options);
+          }
+          if (!options.dangerouslyAllowSignInWithoutUserInCatalog) {
             throw error;
           }
           const fallback = stringifyEntityRef({
@@ -264,8 +307,8 @@ function requireEmail(info: Info, name: string) {
  * Available sign-in resolvers for the Cloudflare Access auth provider.
  *
  * Each takes the options `allowedDomains`, `allowedGroups`,
- * `ownershipFromAccessGroups`, `dangerouslyMatchAccessGroupsByName` and
- * `dangerouslyAllowSignInWithoutUserInCatalog`.
+ * `ownershipFromAccessGroups`, `dangerouslyMatchAccessGroupsByName`,
+ * `provisionUsers` and `dangerouslyAllowSignInWithoutUserInCatalog`.
  * Service tokens sign in as their configured `subject` with every resolver.
  *
  * @public

@@ -34,7 +34,8 @@ export type SessionStateKind =
   | 'identity-warned'
   | 'sign-in'
   | 'catalog-user'
-  | 'catalog-refs';
+  | 'catalog-refs'
+  | 'person-seen';
 
 const digest = (text: string) =>
   createHash('sha256').update(text).digest('base64url');

@@ -1,7 +1,6 @@
 /** What the Cloudflare Access auth module and catalog module share. */
 export {
   CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
-  cloudflareAccessPersonSeenEventSchema,
   parseCloudflareAccessPersonSeenEvent,
 } from './personSeen';
 export type { CloudflareAccessPersonSeenEvent } from './personSeen';

@@ -10,38 +10,40 @@ export const CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC =
   'cloudflare-access.person-seen';
 
 /**
- * The schema of {@link CloudflareAccessPersonSeenEvent}; every field is bounded.
- *
- * @public
- */
-export const cloudflareAccessPersonSeenEventSchema = z
-  .object({
-    version: z.literal(1),
-    /** The verified Access token's email. */
-    email: z.string().min(3).max(320),
-    /** The verified Access token's `sub`: the Access user id. */
-    accessUserId: z.string().min(1).max(200),
-    /** The name from the validated get-identity answer. */
-    displayName: z.string().max(200).optional(),
-    /** The ids of the person's Access groups, from the validated get-identity answer. */
-    accessGroupIds: z.array(z.string().min(1).max(200)).max(1000),
-    /** The Group refs the auth provider's `accessGroups` maps those groups to. */
-    memberOf: z.array(z.string().min(1).max(300)).max(1000),
-    /** When the person signed in, ISO 8601. */
-    seenAt: z.string().datetime(),
-  })
-  .strict();
-
-/**
  * A person who signed in through Cloudflare Access and was signed in as a
  * provisioned User. Published on {@link CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC}
  * at most once per person per hour (sooner when their name or groups change).
  *
  * @public
  */
-export type CloudflareAccessPersonSeenEvent = z.output<
-  typeof cloudflareAccessPersonSeenEventSchema
->;
+export type CloudflareAccessPersonSeenEvent = {
+  version: 1;
+  /** The verified Access token's email. */
+  email: string;
+  /** The verified Access token's `sub`: the Access user id. */
+  accessUserId: string;
+  /** The name from the validated get-identity answer. */
+  displayName?: string;
+  /** The ids of the person's Access groups, from the validated get-identity answer. */
+  accessGroupIds: string[];
+  /** The Group refs the auth provider's `accessGroups` maps those groups to. */
+  memberOf: string[];
+  /** When the person signed in, ISO 8601. */
+  seenAt: string;
+};
+
+// Every field bounded, so a malformed or hostile payload is dropped whole.
+const personSeenEventSchema: z.ZodType<CloudflareAccessPersonSeenEvent> = z
+  .object({
+    version: z.literal(1),
+    email: z.string().min(3).max(320),
+    accessUserId: z.string().min(1).max(200),
+    displayName: z.string().max(200).optional(),
+    accessGroupIds: z.array(z.string().min(1).max(200)).max(1000),
+    memberOf: z.array(z.string().min(1).max(300)).max(1000),
+    seenAt: z.string().datetime(),
+  })
+  .strict();
 
 /**
  * The event in a payload, or undefined when the payload is not one.
@@ -51,6 +53,6 @@ export type CloudflareAccessPersonSeenEvent = z.output<
 export function parseCloudflareAccessPersonSeenEvent(
   payload: unknown,
 ): CloudflareAccessPersonSeenEvent | undefined {
-  const parsed = cloudflareAccessPersonSeenEventSchema.safeParse(payload);
+  const parsed = personSeenEventSchema.safeParse(payload);
   return parsed.success ? parsed.data : undefined;
 }

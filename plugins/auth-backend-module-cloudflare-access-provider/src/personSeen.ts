@@ -1,0 +1,70 @@
+/** Announces a person signed in as a provisioned User, at most once an hour, for the catalog module to keep them. */
+import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import {
+  CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
+  CloudflareAccessPersonSeenEvent,
+} from '@cfaccess/plugin-cloudflare-access-node';
+import { EventsService } from '@backstage/plugin-events-node';
+import { SessionKeys } from './sessionCache';
+import { CloudflareAccessResult } from './types';
+
+/** How often one person is announced when nothing about them changes. */
+export const PERSON_SEEN_PERIOD_MS = 60 * 60 * 1000;
+
+/** Announces a person signed in as a provisioned User, with the Groups they are a member of. */
+export type PersonSeenAnnouncer = (
+  result: CloudflareAccessResult,
+  memberOf: () => Promise<string[]>,
+) => Promise<void>;
+
+/**
+ * Publishes `cloudflare-access.person-seen` for a person signed in as a
+ * provisioned User: what the verified token says (email, user id) and what
+ * the validated identity adds (name, groups). A degraded identity is not
+ * announced, so an outage never strips a User's groups. The same facts are
+ * announced at most once per period across replicas (a marker in the shared
+ * cache); a change of name or groups is announced at once.
+ */
+export function createPersonSeenAnnouncer(options: {
+  events: EventsService;
+  cache: CacheService;
+  keys: SessionKeys;
+  logger: LoggerService;
+}): PersonSeenAnnouncer {
+  const { events, cache, keys, logger } = options;
+  return async (result, memberOf) => {
+    if (result.serviceToken || result.degraded || !result.claims.email) {
+      return;
+    }
+    try {
+      const facts = {
+        email: result.claims.email,
+        accessUserId: result.claims.sub,
+        displayName: result.cfIdentity.name || undefined,
+        accessGroupIds: result.cfIdentity.groups.map(group => group.id).sort(),
+        memberOf: [...(await memberOf())].sort(),
+      };
+      const key = keys.answer('person-seen', facts);
+      if (await cache.get(key)) {
+        return;
+      }
+      const event: CloudflareAccessPersonSeenEvent = {
+        version: 1,
+        ...facts,
+        seenAt: new Date().toISOString(),
+      };
+      await events.publish({
+        topic: CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
+        eventPayload: event,
+      });
+      await cache.set(key, true, { ttl: PERSON_SEEN_PERIOD_MS });
+    } catch (error) {
+      // Provisioning catches up at the next announcement; the sign-in is not held up.
+      logger.warn(
+        `Could not announce a provisioned sign-in to the catalog: ${
+          (error as Error).message
+        }`,
+      );
+    }
+  };
+}
