@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { People, readCatalog } from './catalog';
+import { People, readCatalog, strangerGroupNames } from './catalog';
 
 const examples = resolve(__dirname, '../../../examples');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -235,6 +235,43 @@ describe('the catalog', () => {
       userId: expect.stringMatching(UUID),
       idpUserId: expect.stringMatching(UUID),
     });
+  });
+
+  it('puts a stranger, never a known person, in the groups given at sign-in', async () => {
+    const people = await People.load([examples]);
+    expect(
+      people.identify('someone.new@example.org', ['engineering', 'guild'])
+        .groups,
+    ).toEqual([
+      {
+        id: '8c18650f-db31-4b22-b0b2-34a441fe843d',
+        name: 'engineering',
+        email: 'engineering@example.com',
+      },
+      { id: expect.stringMatching(UUID), name: 'guild', email: '' },
+    ]);
+    expect(people.identify('ada@example.com', ['guild']).groups).toEqual([
+      {
+        id: 'bb75c13a-6268-4379-9716-e58cf3133342',
+        name: 'platform',
+        email: '',
+      },
+    ]);
+  });
+
+  it('trims group names given at sign-in, drops empty ones and bounds them', () => {
+    expect(strangerGroupNames([' a ', '', '  ', 'b'])).toEqual({
+      ok: true,
+      names: ['a', 'b'],
+    });
+    expect(strangerGroupNames(Array(20).fill('x'.repeat(100)))).toMatchObject({
+      ok: true,
+    });
+    expect(strangerGroupNames(Array(21).fill('x'))).toEqual({
+      ok: false,
+      reason: 'Give at most 20 Access groups, not 21.',
+    });
+    expect(strangerGroupNames(['x'.repeat(101)])).toMatchObject({ ok: false });
   });
 
   it('names the file it cannot parse', async () => {

@@ -12,6 +12,9 @@ import type {
 const ACCESS_USER_ID_ANNOTATION = 'cloudflare.com/access-user-id';
 /** Fixes a Group's Access group id, so ownership maps can name it in advance. */
 const ACCESS_GROUP_ID_ANNOTATION = 'cloudflare.com/access-group-id';
+/** Bounds on the groups given to a stranger at sign-in, so a form cannot grow a session without end. */
+const MAX_STRANGER_GROUPS = 20;
+const MAX_GROUP_NAME_LENGTH = 100;
 
 /** Someone who can sign in, with the identity Access would capture for them. */
 export interface Person {
@@ -35,6 +38,11 @@ interface CatalogContents {
   /** By group name (lower case). */
   groups: Map<string, CatalogGroup>;
 }
+
+/** Group names given at sign-in, trimmed and without empty ones, or why they are refused. */
+export type StrangerGroupNames =
+  | { ok: true; names: string[] }
+  | { ok: false; reason: string };
 
 type YamlRecord = Record<string, unknown>;
 
@@ -144,9 +152,17 @@ export class People {
     return [...this.byEmail.values()].map(user => this.person(user));
   }
 
-  /** The known person, or a groupless stranger named after the email's local part. */
-  identify(email: string): Person {
-    return this.person(this.byEmail.get(email.toLowerCase()) ?? { email });
+  /**
+   * The known person, or a stranger named after the email's local part, in `strangerGroups`
+   * (none by default), resolved as catalog group names are.
+   */
+  identify(email: string, strangerGroups: string[] = []): Person {
+    return this.person(
+      this.byEmail.get(email.toLowerCase()) ?? {
+        email,
+        groups: strangerGroups,
+      },
+    );
   }
 
   private person(user: AccessEmulatorUser): Person {
@@ -170,6 +186,24 @@ export class People {
       email: email ?? this.catalogGroups.get(name.toLowerCase())?.email ?? '',
     };
   }
+}
+
+/** Checks the group names someone gives a stranger at sign-in, on the login page or through `signIn`. */
+export function strangerGroupNames(given: string[]): StrangerGroupNames {
+  const names = given.map(name => name.trim()).filter(name => name !== '');
+  if (names.length > MAX_STRANGER_GROUPS) {
+    return {
+      ok: false,
+      reason: `Give at most ${MAX_STRANGER_GROUPS} Access groups, not ${names.length}.`,
+    };
+  }
+  if (names.some(name => name.length > MAX_GROUP_NAME_LENGTH)) {
+    return {
+      ok: false,
+      reason: `An Access group name can have at most ${MAX_GROUP_NAME_LENGTH} characters.`,
+    };
+  }
+  return { ok: true, names };
 }
 
 /** The ids given outright (by annotation or option), by key. */

@@ -40,8 +40,14 @@ export class AccessEdge {
     private readonly settings: EdgeSettings,
   ) {}
 
-  async signIn(email: string): Promise<{ session: Session; token: string }> {
-    const session = this.sessions.start(this.people.identify(email));
+  /** Starts a session; `strangerGroups` (checked names) apply only to an email not in the catalog. */
+  async signIn(
+    email: string,
+    strangerGroups: string[] = [],
+  ): Promise<{ session: Session; token: string }> {
+    const session = this.sessions.start(
+      this.people.identify(email, strangerGroups),
+    );
     return { session, token: await this.sessionToken(session) };
   }
 

@@ -246,6 +246,31 @@ describe('startAccessEmulator', () => {
     );
   });
 
+  it('signs a stranger in with the given groups, resolved as catalog group names', async () => {
+    const [platform] = emulator.identityOf('ada@example.com').groups;
+    const { token } = await emulator.signIn('new@example.org', {
+      groups: ['PLATFORM', ' ops ', ''],
+    });
+    const identity = await (await getIdentity(emulator, token)).json();
+    expect(identity.groups).toEqual([
+      { id: platform.id, name: 'PLATFORM', email: '' },
+      { id: expect.stringMatching(RANDOM_UUID), name: 'ops', email: '' },
+    ]);
+    // A person the emulator knows keeps their own groups.
+    const ada = await emulator.signIn('ada@example.com', { groups: ['ops'] });
+    expect(
+      (await (await getIdentity(emulator, ada.token)).json()).groups,
+    ).toEqual([platform]);
+    await expect(
+      emulator.signIn('new@example.org', {
+        groups: Array.from({ length: 21 }, (_, i) => `g${i}`),
+      }),
+    ).rejects.toThrow('at most 20 Access groups');
+    await expect(
+      emulator.signIn('new@example.org', { groups: ['x'.repeat(101)] }),
+    ).rejects.toThrow('at most 100 characters');
+  });
+
   it('closes idempotently', async () => {
     await emulator.close();
     await emulator.close();

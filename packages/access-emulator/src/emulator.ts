@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { People } from './catalog';
+import { People, strangerGroupNames } from './catalog';
 import { EndpointControls } from './controls';
 import { AccessEdge } from './edge';
 import { accessIdentity } from './identity';
@@ -172,8 +172,12 @@ export async function startAccessEmulator(
     teamDomain: issuer,
     certsUrl: `${url}/cdn-cgi/access/certs`,
     audience: [...audience],
-    async signIn(email) {
-      const { session, token } = await edge.signIn(email);
+    async signIn(email, signInOptions = {}) {
+      const groups = strangerGroupNames(signInOptions.groups ?? []);
+      if (!groups.ok) {
+        throw new Error(`Access emulator signIn: ${groups.reason}`);
+      }
+      const { session, token } = await edge.signIn(email, groups.names);
       return {
         token,
         identityNonce: session.identityNonce,

@@ -9,6 +9,7 @@ export type {
   AccessEmulatorPublicKey,
   AccessEmulatorServiceToken,
   AccessEmulatorSignIn,
+  AccessEmulatorSignInOptions,
   AccessEmulatorUser,
   CertsMode,
   CountedEndpoint,

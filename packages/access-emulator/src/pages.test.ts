@@ -26,6 +26,9 @@ describe('pages', () => {
     expect(html).toContain('value="/x?&quot;y&quot;"');
     expect(html).not.toContain('<b>O</b>');
     expect(html.match(/action="\/cdn-cgi\/access\/login"/g)).toHaveLength(2);
+    expect(html).toMatch(
+      /data-testid="email-form">[\s\S]*name="groups"[\s\S]*<\/form>/,
+    );
   });
 
   it('shows an error and a hint when there is nobody in the catalog', () => {

@@ -16,6 +16,7 @@ const STYLE = `
   li button { width: 100%; text-align: left; }
   button:hover, button:focus { background: #fff4eb; }
   .email, .groups { display: block; color: #5f6368; font-size: .85rem; }
+  label { display: block; margin: .75rem 0 .25rem; }
   input { font: inherit; padding: .5rem; width: 60%; border: 1px solid #ccc; border-radius: 6px; }
   a { color: #0051c3; }
 `;
@@ -65,7 +66,7 @@ function personButton(person: Person, redirectUrl: string): string {
 </form></li>`;
 }
 
-/** The sign-in page: one button per known person, and a field for any other email. */
+/** The sign-in page: one button per known person, and fields for any other email and its groups. */
 export function loginPage(options: {
   people: Person[];
   redirectUrl: string;
@@ -90,6 +91,7 @@ ${list}
 <input type="hidden" name="redirect_url" value="${escapeHtml(redirectUrl)}">
 <label for="email">Or any email:</label>
 <input type="email" name="email" id="email" placeholder="someone@example.com" required>
+<label for="groups">Access groups (names, comma-separated; for an email not in the catalog):</label><input type="text" name="groups" id="groups" data-testid="groups">
 <button type="submit" id="sign-in" data-testid="sign-in">Sign in</button>
 </form>`,
   );

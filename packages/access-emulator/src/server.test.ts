@@ -42,8 +42,13 @@ describe('the Access routes and the guard, without an upstream', () => {
     emulator.resetCounts();
   });
 
-  async function signedInCookie(email: string): Promise<string> {
-    const cookie = authorizationCookieOf(await signInWithForm(emulator, email));
+  async function signedInCookie(
+    email: string,
+    groups?: string,
+  ): Promise<string> {
+    const cookie = authorizationCookieOf(
+      await signInWithForm(emulator, email, { groups }),
+    );
     if (!cookie) {
       throw new Error('sign-in set no cookie');
     }
@@ -88,6 +93,9 @@ describe('the Access routes and the guard, without an upstream', () => {
       expect(html).toContain('Grace Hopper');
       expect(html).toMatch(/engineering, security/);
       expect(html).toMatch(/<input[^>]*name="email"[^>]*id="email"/);
+      expect(html).toMatch(
+        /<label for="groups">[^<]*<\/label><input type="text" name="groups" id="groups" data-testid="groups">/,
+      );
       expect(html).toContain('id="sign-in"');
       expect(html).toContain('name="redirect_url" value="/docs"');
       expect(emulator.requestCount('login')).toBe(1);
@@ -106,11 +114,9 @@ describe('the Access routes and the guard, without an upstream', () => {
     });
 
     it('sets an HttpOnly CF_Authorization cookie and redirects to the relative redirect_url', async () => {
-      const response = await signInWithForm(
-        emulator,
-        'ada@example.com',
-        '/catalog?filter=mine',
-      );
+      const response = await signInWithForm(emulator, 'ada@example.com', {
+        redirectUrl: '/catalog?filter=mine',
+      });
       expect(response.status).toBe(302);
       expect(response.headers.get('location')).toBe('/catalog?filter=mine');
       const [cookie] = response.headers.getSetCookie();
@@ -128,11 +134,9 @@ describe('the Access routes and the guard, without an upstream', () => {
       '',
       '/a\r\nx: y',
     ])('redirects to / instead of %j', async redirectUrl => {
-      const response = await signInWithForm(
-        emulator,
-        'ada@example.com',
+      const response = await signInWithForm(emulator, 'ada@example.com', {
         redirectUrl,
-      );
+      });
       expect(response.status).toBe(302);
       expect(response.headers.get('location')).toBe('/');
     });
@@ -141,6 +145,37 @@ describe('the Access routes and the guard, without an upstream', () => {
       const response = await signInWithForm(emulator, 'not an email');
       expect(response.status).toBe(400);
       expect(response.headers.getSetCookie()).toEqual([]);
+    });
+
+    it.each([
+      ['too many', Array.from({ length: 21 }, (_, i) => `g${i}`).join(',')],
+      ['too long', `ok, ${'x'.repeat(101)}`],
+    ])(
+      'refuses %s typed groups with the login page and no session',
+      async (_, groups) => {
+        const response = await signInWithForm(emulator, 'new@elsewhere.test', {
+          groups,
+        });
+        expect(response.status).toBe(400);
+        expect(response.headers.getSetCookie()).toEqual([]);
+        const html = await response.text();
+        expect(html).toContain('data-testid="error"');
+        expect(html).toContain('data-testid="groups"');
+      },
+    );
+
+    it('accepts 20 typed groups of 100 characters, empty ones aside', async () => {
+      const names = Array.from({ length: 20 }, (_, i) =>
+        `${i}`.padEnd(100, 'x'),
+      );
+      const cookie = await signedInCookie(
+        'many@elsewhere.test',
+        ` ${names.join(' , ')} ,, `,
+      );
+      const identity = await (await identityWith(cookie)).json();
+      expect(
+        identity.groups.map((group: { name: string }) => group.name),
+      ).toEqual(names);
     });
   });
 
@@ -290,6 +325,45 @@ describe('the Access routes and the guard, without an upstream', () => {
         email: 'stranger@elsewhere.test',
         groups: [],
       });
+    });
+
+    it('gives an unknown email the typed groups, with catalog ids for catalog group names', async () => {
+      const cookie = await signedInCookie(
+        'newcomer@elsewhere.test',
+        ' engineering , , Ops-Guild ',
+      );
+      const identity = await (await identityWith(cookie)).json();
+      expect(identity).toMatchObject({
+        name: 'newcomer',
+        email: 'newcomer@elsewhere.test',
+      });
+      expect(identity.groups).toEqual([
+        {
+          id: '8c18650f-db31-4b22-b0b2-34a441fe843d',
+          name: 'engineering',
+          email: 'engineering@example.com',
+        },
+        { id: expect.stringMatching(UUID), name: 'Ops-Guild', email: '' },
+      ]);
+      // Another stranger in the same group gets the same id for it.
+      const other = await signedInCookie('other@elsewhere.test', 'ops-guild');
+      expect((await (await identityWith(other)).json()).groups).toEqual([
+        { id: identity.groups[1].id, name: 'ops-guild', email: '' },
+      ]);
+    });
+
+    it('ignores typed groups for a person in the catalog', async () => {
+      const cookie = await signedInCookie(
+        'linus@example.com',
+        'security, ops-guild',
+      );
+      expect((await (await identityWith(cookie)).json()).groups).toEqual([
+        {
+          id: '8c18650f-db31-4b22-b0b2-34a441fe843d',
+          name: 'engineering',
+          email: 'engineering@example.com',
+        },
+      ]);
     });
 
     it('answers 401 with an err for missing, invalid, expired or unpublished-key tokens', async () => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { strangerGroupNames } from './catalog';
 import type { People } from './catalog';
 import type { EndpointControls } from './controls';
 import {
@@ -156,14 +157,16 @@ export function attachAccessRoutes(
     }
     const email = (form.get('email') ?? '').trim();
     const redirectUrl = safeRedirect(form.get('redirect_url'));
+    const refuse = (error: string) =>
+      htmlReply(400, loginPage({ people: people.list(), redirectUrl, error }));
     if (!EMAIL_PATTERN.test(email)) {
-      const error = 'Enter an email address, like someone@example.com.';
-      return htmlReply(
-        400,
-        loginPage({ people: people.list(), redirectUrl, error }),
-      );
+      return refuse('Enter an email address, like someone@example.com.');
     }
-    const { session, token } = await edge.signIn(email);
+    const groups = strangerGroupNames((form.get('groups') ?? '').split(','));
+    if (!groups.ok) {
+      return refuse(groups.reason);
+    }
+    const { session, token } = await edge.signIn(email, groups.names);
     log(
       `signed in ${session.person.email} (identity_nonce ${session.identityNonce})`,
     );

@@ -135,6 +135,14 @@ export interface AccessEmulatorIdentity {
   amr: string[];
 }
 
+export interface AccessEmulatorSignInOptions {
+  /**
+   * Access group names for an email not in the catalog, resolved as catalog group names are
+   * (trimmed, empty ones dropped, at most 20 of at most 100 characters). Ignored for a known person.
+   */
+  groups?: string[];
+}
+
 export interface AccessEmulatorSignIn {
   token: string;
   identityNonce: string;
@@ -156,8 +164,14 @@ export interface AccessEmulator {
   /** `${url}/cdn-cgi/access/certs` */
   readonly certsUrl: string;
   readonly audience: string[];
-  /** Creates an Access session for the email (catalog identity if known) and returns its app token. */
-  signIn(email: string): Promise<AccessEmulatorSignIn>;
+  /**
+   * Creates an Access session for the email (catalog identity if known, else a stranger in
+   * `options.groups`) and returns its app token.
+   */
+  signIn(
+    email: string,
+    options?: AccessEmulatorSignInOptions,
+  ): Promise<AccessEmulatorSignIn>;
   /** What get-identity would answer for a new session of the email, so tests can read its ids. */
   identityOf(email: string): AccessEmulatorIdentity;
   /**

@@ -59,17 +59,22 @@ export function authorizationCookieOf(response: Response): string | undefined {
   return cookie?.split(';')[0];
 }
 
-/** Signs in through the login form, as a browser or a script would. */
+/** Signs in through the login form, as a browser or a script would; `groups` is the typed field. */
 export async function signInWithForm(
   emulator: AccessEmulator,
   email: string,
-  redirectUrl = '/',
+  fields: { redirectUrl?: string; groups?: string } = {},
 ): Promise<Response> {
+  const { redirectUrl = '/', groups } = fields;
+  const form = new URLSearchParams({ email, redirect_url: redirectUrl });
+  if (groups !== undefined) {
+    form.set('groups', groups);
+  }
   return fetch(`${emulator.url}/cdn-cgi/access/login`, {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ email, redirect_url: redirectUrl }).toString(),
+    body: form.toString(),
   });
 }
 

@@ -9,9 +9,10 @@ import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import { AccessIdentityCard } from './AccessIdentityCard';
+import { CatalogUserCard } from './CatalogUserCard';
 import { useSignedInIdentity } from './useSignedInIdentity';
 
-/** Who Backstage thinks you are (identity API) and who Access thinks you are (provider info). */
+/** Who Backstage (identity API), Access (provider info) and the catalog (User entity) think you are. */
 export function WhoAmIPage() {
   const { value, loading, error } = useSignedInIdentity();
   if (loading) {
@@ -52,6 +53,9 @@ export function WhoAmIPage() {
         </Grid>
         <Grid item xs={12} md={6}>
           <AccessIdentityCard />
+        </Grid>
+        <Grid item xs={12} md={6}>
+          <CatalogUserCard userEntityRef={identity.userEntityRef} />
         </Grid>
       </Grid>
     </Content>
