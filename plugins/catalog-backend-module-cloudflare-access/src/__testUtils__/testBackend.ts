@@ -1,0 +1,244 @@
+/** A real test backend with the catalog, the real events service and this module, for the integration tests. */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import {
+  coreServices,
+  createBackendModule,
+  createBackendPlugin,
+  createServiceFactory,
+  LoggerService,
+  RootLoggerService,
+  SchedulerService,
+} from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { JsonObject } from '@backstage/config';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import { catalogLocationsExtensionPoint } from '@backstage/plugin-catalog-node';
+import {
+  EventsService,
+  eventsServiceFactory,
+  eventsServiceRef,
+} from '@backstage/plugin-events-node';
+import {
+  CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
+  CloudflareAccessPersonSeenEvent,
+} from '@cfaccess/plugin-cloudflare-access-node';
+import { createProvisioningModule } from '../module';
+import { PROVISIONING_SYNC_TASK_ID } from '../provider';
+
+export const FIXTURE_CATALOG = resolvePath(
+  __dirname,
+  '../__fixtures__/catalog.yaml',
+);
+
+export type LogRecord = {
+  level: 'error' | 'warn' | 'info' | 'debug';
+  message: string;
+  meta: Record<string, unknown>;
+};
+
+/** A root logger that keeps every line, so tests can read what was logged. */
+function recordingLogger(
+  records: LogRecord[],
+  meta: Record<string, unknown> = {},
+): RootLoggerService {
+  const log =
+    (level: LogRecord['level']): LoggerService['info'] =>
+    (message, extra) => {
+      records.push({ level, message, meta: { ...meta, ...extra } });
+    };
+  return {
+    error: log('error'),
+    warn: log('warn'),
+    info: log('info'),
+    debug: log('debug'),
+    child: childMeta => recordingLogger(records, { ...meta, ...childMeta }),
+  };
+}
+
+/** A "person seen" event as the auth module publishes it. */
+export function personSeen(
+  email: string,
+  fields: Partial<CloudflareAccessPersonSeenEvent> = {},
+): CloudflareAccessPersonSeenEvent {
+  return {
+    version: 1,
+    email,
+    accessUserId: `access-id-of-${email}`,
+    accessGroupIds: [],
+    memberOf: [],
+    seenAt: new Date().toISOString(),
+    ...fields,
+  };
+}
+
+/** Polls until `check` returns a value, for at most 10 seconds; a timeout shows the warnings and errors logged. */
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  logs: LogRecord[],
+): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      const problems = logs
+        .filter(log => log.level === 'warn' || log.level === 'error')
+        .map(log => `${log.level}: ${log.message} ${JSON.stringify(log.meta)}`);
+      throw new Error(
+        `Timed out after 10 s waiting for ${what}; logged:\n${problems.join(
+          '\n',
+        )}`,
+      );
+    }
+    await new Promise(r => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A real backend: the catalog plugin reading the fixture catalog, this module
+ * on `clock`, `database` (`backend.database` config) and `providerConfig`, Backstage's own
+ * events service, and a stand-in for the auth plugin that publishes on it.
+ * Resolves once the catalog has the fixture's User.
+ */
+export async function startProvisioningBackend(options: {
+  database: JsonObject;
+  clock: () => Date;
+  /** `catalog.providers.cloudflareAccess`. */
+  providerConfig?: JsonObject;
+}) {
+  const logs: LogRecord[] = [];
+  let publisherEvents: EventsService | undefined;
+  let catalogScheduler: SchedulerService | undefined;
+  // Publishes from another plugin, as the auth module does.
+  const publisher = createBackendPlugin({
+    pluginId: 'cfaccess-test-publisher',
+    register(reg) {
+      reg.registerInit({
+        deps: { events: eventsServiceRef },
+        async init({ events }) {
+          publisherEvents = events;
+        },
+      });
+    },
+  });
+  const schedulerProbe = createBackendModule({
+    pluginId: 'catalog',
+    moduleId: 'test-scheduler-probe',
+    register(reg) {
+      reg.registerInit({
+        deps: { scheduler: coreServices.scheduler },
+        async init({ scheduler }) {
+          catalogScheduler = scheduler;
+        },
+      });
+    },
+  });
+  // Lets the test register file locations, as an operator adds a catalog file.
+  const fileLocations = createBackendModule({
+    pluginId: 'catalog',
+    moduleId: 'test-file-locations',
+    register(reg) {
+      reg.registerInit({
+        deps: { locations: catalogLocationsExtensionPoint },
+        async init({ locations }) {
+          locations.setAllowedLocationTypes(['url', 'file']);
+        },
+      });
+    },
+  });
+  const backend = await startTestBackend({
+    features: [
+      fileLocations,
+      catalogPlugin,
+      createProvisioningModule({ clock: options.clock }),
+      eventsServiceFactory,
+      publisher,
+      schedulerProbe,
+      createServiceFactory({
+        service: coreServices.rootLogger,
+        deps: {},
+        factory: () => recordingLogger(logs),
+      }),
+      mockServices.rootConfig.factory({
+        data: {
+          backend: { database: options.database },
+          // No events backend here: the in-process bus, as replicas of one backend use.
+          events: { useEventBus: 'never' },
+          catalog: {
+            rules: [{ allow: ['User', 'Group', 'Location'] }],
+            locations: [{ type: 'file', target: FIXTURE_CATALOG }],
+            providers: { cloudflareAccess: options.providerConfig ?? {} },
+          },
+        },
+      }),
+    ],
+  });
+  const url = `http://localhost:${
+    (backend.server.address() as AddressInfo).port
+  }`;
+
+  /** The User entity of that name, or undefined when the catalog has none. */
+  async function getUser(name: string): Promise<Entity | undefined> {
+    const res = await fetch(
+      `${url}/api/catalog/entities/by-name/user/default/${name}`,
+    );
+    if (res.status === 404) {
+      return undefined;
+    }
+    if (!res.ok) {
+      throw new Error(`GET user ${name}: ${res.status}`);
+    }
+    return res.json();
+  }
+
+  const started = {
+    logs,
+    getUser,
+    /** Waits (10 s at most) for the catalog to have the User. */
+    waitForUser: (name: string) =>
+      eventually(`user ${name}`, () => getUser(name), logs),
+    /** Waits (10 s at most) for the catalog not to have the User. */
+    waitForNoUser: (name: string) =>
+      eventually(
+        `no user ${name}`,
+        async () => ((await getUser(name)) ? undefined : true),
+        logs,
+      ),
+    /** Publishes on the person-seen topic through the events service; resolves once subscribers have handled it. */
+    publish: (eventPayload: unknown) =>
+      publisherEvents!.publish({
+        topic: CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
+        eventPayload,
+      }),
+    /** Registers a catalog location: a file of these contents, as an operator adds one. */
+    async registerLocation(fileName: string, contents: string) {
+      const directory = await mkdtemp(join(tmpdir(), 'cfaccess-location-'));
+      const target = join(directory, fileName);
+      await writeFile(target, contents);
+      const res = await fetch(`${url}/api/catalog/locations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'file', target }),
+      });
+      if (!res.ok) {
+        throw new Error(`POST location: ${res.status} ${await res.text()}`);
+      }
+    },
+    /** Runs the scheduled full sync now, and waits for it. */
+    runSync: () => catalogScheduler!.triggerTask(PROVISIONING_SYNC_TASK_ID),
+    stop: () => backend.stop(),
+  };
+  await started.waitForUser('grace');
+  return started;
+}
+
+export type ProvisioningBackend = Awaited<
+  ReturnType<typeof startProvisioningBackend>
+>;

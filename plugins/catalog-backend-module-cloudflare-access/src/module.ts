@@ -1,0 +1,73 @@
+/** Wiring only: adds the provisioning entity provider to the catalog. */
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import {
+  catalogProcessingExtensionPoint,
+  catalogServiceRef,
+} from '@backstage/plugin-catalog-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { readProvisioningConfig } from './config';
+import { CloudflareAccessProvisioningProvider } from './provider';
+import { ProvisionedPersonStore } from './store';
+
+/** The module on a given clock; the tests move theirs, the package passes the system clock. */
+export function createProvisioningModule(options: { clock: () => Date }) {
+  return createBackendModule({
+    pluginId: 'catalog',
+    moduleId: 'cloudflare-access-provisioning',
+    register(reg) {
+      reg.registerInit({
+        deps: {
+          catalogProcessing: catalogProcessingExtensionPoint,
+          config: coreServices.rootConfig,
+          // Inside a catalog module, this is the catalog's own database.
+          database: coreServices.database,
+          scheduler: coreServices.scheduler,
+          logger: coreServices.logger,
+          auth: coreServices.auth,
+          catalog: catalogServiceRef,
+          events: eventsServiceRef,
+        },
+        async init({
+          catalogProcessing,
+          config,
+          database,
+          scheduler,
+          logger,
+          auth,
+          catalog,
+          events,
+        }) {
+          const store = await ProvisionedPersonStore.create({
+            knex: await database.getClient(),
+            skipMigrations: database.migrations?.skip,
+          });
+          catalogProcessing.addEntityProvider(
+            new CloudflareAccessProvisioningProvider({
+              ...readProvisioningConfig(config),
+              store,
+              events,
+              scheduler,
+              catalog,
+              auth,
+              logger,
+              clock: options.clock,
+            }),
+          );
+        },
+      });
+    },
+  });
+}
+
+/**
+ * The catalog module that keeps a User entity for every person the Cloudflare
+ * Access auth module signs in as a provisioned User, and removes the Users of
+ * people not seen for `catalog.providers.cloudflareAccess.removeAfter`.
+ *
+ * @public
+ */
+export const catalogModuleCloudflareAccessProvisioning =
+  createProvisioningModule({ clock: () => new Date() });

@@ -1,0 +1,68 @@
+/** What a provisioned User entity looks like, built from what the store keeps. */
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+  UserEntity,
+} from '@backstage/catalog-model';
+import { CLOUDFLARE_ACCESS_USER_ID_ANNOTATION } from '@cfaccess/plugin-cloudflare-access-node';
+import { ProvisionedPerson } from './store';
+
+/** The location every provisioned User is managed by: how this provider tells its Users from others. */
+export const PROVISIONING_LOCATION = 'cloudflare-access:provisioning';
+
+/**
+ * The Group refs among `refs`, stringified and deduplicated; a bare name is a
+ * Group in the default namespace, anything else (other kinds, malformed refs)
+ * is left out.
+ */
+export function groupRefsOf(refs: string[]): string[] {
+  const groups = new Set<string>();
+  for (const ref of refs) {
+    try {
+      const parsed = parseEntityRef(ref, {
+        defaultKind: 'group',
+        defaultNamespace: 'default',
+      });
+      if (parsed.kind.toLocaleLowerCase('en-US') === 'group') {
+        groups.add(stringifyEntityRef(parsed));
+      }
+    } catch {
+      // Not an entity ref: not a Group either.
+    }
+  }
+  return [...groups];
+}
+
+/** Whether this User entity is one this provider keeps. */
+export function isProvisionedUser(entity: Entity): boolean {
+  return (
+    entity.metadata.annotations?.[ANNOTATION_LOCATION] === PROVISIONING_LOCATION
+  );
+}
+
+/** The User entity of a provisioned person. */
+export function provisionedUserEntity(person: ProvisionedPerson): UserEntity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: {
+      name: person.entityName,
+      annotations: {
+        [ANNOTATION_LOCATION]: PROVISIONING_LOCATION,
+        [ANNOTATION_ORIGIN_LOCATION]: PROVISIONING_LOCATION,
+        [CLOUDFLARE_ACCESS_USER_ID_ANNOTATION]: person.accessUserId,
+      },
+    },
+    spec: {
+      profile: {
+        email: person.email,
+        ...(person.displayName ? { displayName: person.displayName } : {}),
+      },
+      // Required by the User schema, so empty rather than absent.
+      memberOf: person.memberOf,
+    },
+  };
+}
