@@ -55,7 +55,11 @@ export async function existingEntityRefs(
   return found.flat();
 }
 
-/** Lists the entity refs a catalog user query matches, to name them when it matches several. */
+/**
+ * Lists the entity refs a catalog user query matches, when it matches
+ * several: provisioned Users left out if another matches (they yield to it),
+ * so one left is the answer and more are named in the refusal.
+ */
 export type CatalogUserRefFinder = (
   query: AuthResolverCatalogUserQuery,
 ) => Promise<string[]>;
@@ -110,6 +114,10 @@ export function catalogLookups(
         throw error;
       }
       const refs = (await findUserRefs?.(query)) ?? [];
+      if (refs.length === 1) {
+        // The others were provisioned Users, which yield to the one kept elsewhere.
+        return (await ctx.findCatalogUser({ entityRef: refs[0] })).entity;
+      }
       throw new CloudflareAccessNotAllowedError(
         'ambiguous',
         `${

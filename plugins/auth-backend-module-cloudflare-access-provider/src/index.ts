@@ -11,6 +11,7 @@ export {
   cloudflareAccessSignInResolvers,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
 } from './resolvers';
+export type { CloudflareAccessSignInResolverOptions } from './resolvers';
 export { explainCloudflareAccessToken } from './explain';
 export type { CloudflareAccessTokenExplanation } from './explain';
 export {

@@ -3,7 +3,11 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  ANNOTATION_LOCATION,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { CLOUDFLARE_ACCESS_PROVISIONING_LOCATION } from '@cfaccess/plugin-cloudflare-access-node';
 import {
   AuthResolverCatalogUserQuery,
   authProvidersExtensionPoint,
@@ -90,10 +94,27 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
             return [];
           }
           const { items } = await catalog.getEntities(
-            { filter, fields: ['kind', 'metadata.namespace', 'metadata.name'] },
+            {
+              filter,
+              fields: [
+                'kind',
+                'metadata.namespace',
+                'metadata.name',
+                'metadata.annotations',
+              ],
+            },
             { credentials: await auth.getOwnServiceCredentials() },
           );
-          return items.map(entity => stringifyEntityRef(entity));
+          // A provisioned User yields to one kept elsewhere (org.yaml, an identity provider's
+          // entity provider), until the catalog module's next sync drops it.
+          const keptElsewhere = items.filter(
+            entity =>
+              entity.metadata.annotations?.[ANNOTATION_LOCATION] !==
+              CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
+          );
+          return (keptElsewhere.length > 0 ? keptElsewhere : items).map(
+            entity => stringifyEntityRef(entity),
+          );
         };
         const findExistingRefs = async (entityRefs: string[]) => {
           const { items } = await catalog.getEntitiesByRefs(

@@ -22,28 +22,43 @@ import {
 
 export { CLOUDFLARE_ACCESS_USER_ID_ANNOTATION };
 
-const optionsSchema = z
+/**
+ * The options every Cloudflare Access sign-in resolver takes.
+ *
+ * @public
+ */
+export type CloudflareAccessSignInResolverOptions = {
+  /** Only these email domains may sign in; others get a 403. */
+  allowedDomains?: string[];
+  /** Only members of at least one of these Access groups (group id or group email) may sign in. */
+  allowedGroups?: string[];
+  /** Adds the catalog Groups that `accessGroups` maps the person's Access groups to. */
+  ownershipFromAccessGroups?: boolean;
+  /** Also matches Access groups by display name, which in many identity providers anyone can choose. */
+  dangerouslyMatchAccessGroupsByName?: boolean;
+  /** Signs in people who have no User entity. Dangerous: anyone Access lets through gets in. */
+  dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
+  /**
+   * Signs in a person with no User entity as the User the Cloudflare Access
+   * catalog module provisions for them. Needs `allowedDomains`.
+   */
+  provisionUsers?: boolean;
+};
+
+type ResolverOptions = CloudflareAccessSignInResolverOptions;
+
+// The type is written out above so that the public API does not depend on how zod's inference prints.
+const optionsSchema: z.ZodType<ResolverOptions | undefined> = z
   .object({
-    /** Only these email domains may sign in; others get a 403. */
     allowedDomains: z.array(z.string()).optional(),
-    /** Only members of at least one of these Access groups (group id or group email) may sign in. */
     allowedGroups: z.array(z.string()).optional(),
-    /** Adds the catalog Groups that `accessGroups` maps the person's Access groups to. */
     ownershipFromAccessGroups: z.boolean().optional(),
-    /** Also matches Access groups by display name, which in many identity providers anyone can choose. */
     dangerouslyMatchAccessGroupsByName: z.boolean().optional(),
-    /** Signs in people who have no User entity. Dangerous: anyone Access lets through gets in. */
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
-    /**
-     * Signs in a person with no User entity as the User the Cloudflare Access
-     * catalog module provisions for them. Needs `allowedDomains`.
-     */
     provisionUsers: z.boolean().optional(),
   })
   .strict()
   .optional();
-
-type ResolverOptions = NonNullable<z.output<typeof optionsSchema>>;
 
 /** How one resolver finds the User for a person. */
 type PersonLookup = {

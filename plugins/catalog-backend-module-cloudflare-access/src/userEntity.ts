@@ -7,11 +7,14 @@ import {
   stringifyEntityRef,
   UserEntity,
 } from '@backstage/catalog-model';
-import { CLOUDFLARE_ACCESS_USER_ID_ANNOTATION } from '@cfaccess/plugin-cloudflare-access-node';
+import {
+  CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
+  CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+} from '@cfaccess/plugin-cloudflare-access-node';
 import { ProvisionedPerson } from './store';
 
 /** The location every provisioned User is managed by: how this provider tells its Users from others. */
-export const PROVISIONING_LOCATION = 'cloudflare-access:provisioning';
+export const PROVISIONING_LOCATION = CLOUDFLARE_ACCESS_PROVISIONING_LOCATION;
 
 /**
  * The Group refs among `refs`, stringified and deduplicated; a bare name is a

@@ -5,6 +5,7 @@ export {
 } from './personSeen';
 export type { CloudflareAccessPersonSeenEvent } from './personSeen';
 export {
+  CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
   provisionedUserEntityName,
   provisionedUserEntityRef,

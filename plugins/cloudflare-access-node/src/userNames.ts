@@ -9,6 +9,16 @@ import { createHash } from 'node:crypto';
 export const CLOUDFLARE_ACCESS_USER_ID_ANNOTATION =
   'cloudflare.com/access-user-id';
 
+/**
+ * The `backstage.io/managed-by-location` of every provisioned User: how a
+ * provisioned User is told from one kept elsewhere (org.yaml, an identity
+ * provider's entity provider), to which it yields.
+ *
+ * @public
+ */
+export const CLOUDFLARE_ACCESS_PROVISIONING_LOCATION =
+  'cloudflare-access:provisioning';
+
 const MAX_NAME = 63;
 // The catalog's entity name syntax.
 const ENTITY_NAME = /^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$/;

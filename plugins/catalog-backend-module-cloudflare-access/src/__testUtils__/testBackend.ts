@@ -7,6 +7,7 @@ import {
   coreServices,
   createBackendModule,
   createBackendPlugin,
+  BackendFeature,
   createServiceFactory,
   LoggerService,
   RootLoggerService,
@@ -112,6 +113,10 @@ export async function startProvisioningBackend(options: {
   clock: () => Date;
   /** `catalog.providers.cloudflareAccess`. */
   providerConfig?: JsonObject;
+  /** More plugins and modules (the auth plugin and the Access module). */
+  features?: BackendFeature[];
+  /** More config at the top level (auth, app). */
+  config?: JsonObject;
 }) {
   const logs: LogRecord[] = [];
   let publisherEvents: EventsService | undefined;
@@ -166,8 +171,10 @@ export async function startProvisioningBackend(options: {
         deps: {},
         factory: () => recordingLogger(logs),
       }),
+      ...(options.features ?? []),
       mockServices.rootConfig.factory({
         data: {
+          ...options.config,
           backend: { database: options.database },
           // No events backend here: the in-process bus, as replicas of one backend use.
           events: { useEventBus: 'never' },
@@ -200,6 +207,7 @@ export async function startProvisioningBackend(options: {
 
   const started = {
     logs,
+    url,
     getUser,
     /** Waits (10 s at most) for the catalog to have the User. */
     waitForUser: (name: string) =>
