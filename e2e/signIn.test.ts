@@ -86,10 +86,53 @@ describe('signing in and out through Cloudflare Access', () => {
     assert.equal(refused.reason, 'session_ended');
   });
 
-  test('someone Access lets in but the catalog does not know sees why', async () => {
+  test('a new person of example.com signs in at once and gets a User entity with their groups', async () => {
     const page = await newPage(browser!);
     await page.goto(`${LOCAL_URL}/whoami`);
-    await page.fill('#email', 'nobody@example.com');
+    await page.fill('#email', 'newcomer@example.com');
+    await page.fill('#groups', 'engineering, made-up-by-newcomer');
+    await page.click('#sign-in');
+    await page.waitForURL(`${LOCAL_URL}/whoami`);
+
+    await page.getByTestId('user-entity-ref').waitFor();
+    assert.equal(
+      await page.getByTestId('user-entity-ref').textContent(),
+      'user:default/newcomer_example.com',
+    );
+    // The mapped Group only: the group named by the newcomer maps to nothing.
+    assert.deepEqual(
+      await page
+        .getByTestId('ownership-entity-refs')
+        .locator('li')
+        .allTextContents(),
+      ['user:default/newcomer_example.com', 'group:default/engineering'],
+    );
+
+    // The catalog module ingests the User within seconds: check again until it is there.
+    const user = page.getByTestId('catalog-user');
+    for (let attempt = 0; attempt < 30 && !(await user.count()); attempt++) {
+      const again = page.getByTestId('catalog-check-again');
+      if (await again.count()) {
+        await again.click();
+      }
+      await page.waitForTimeout(500);
+    }
+    await user.waitFor({ timeout: 1000 });
+    assert.deepEqual(
+      await page
+        .getByTestId('catalog-member-of')
+        .locator('li')
+        .allTextContents(),
+      ['group:default/engineering'],
+    );
+    assert.equal(await user.getByText('newcomer@example.com').count(), 1);
+    await saveScreenshot(page, 'provisioned');
+  });
+
+  test('someone Access lets in from a domain that is not provisioned sees why', async () => {
+    const page = await newPage(browser!);
+    await page.goto(`${LOCAL_URL}/whoami`);
+    await page.fill('#email', 'nobody@elsewhere.example');
     await page.click('#sign-in');
 
     await page
@@ -98,7 +141,7 @@ describe('signing in and out through Cloudflare Access', () => {
       )
       .waitFor();
     const reason = page.getByText(
-      'nobody@example.com passed Cloudflare Access but is not a Backstage user',
+      'nobody@elsewhere.example is not in an allowed email domain',
       {
         exact: false,
       },

@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   plugins/auth-backend-module-cloudflare-access-provider
   plugins/cloudflare-access-react
+  plugins/cloudflare-access-node
+  plugins/catalog-backend-module-cloudflare-access
   packages/access-emulator
 )
 NODES_DIR=$(mktemp -d)

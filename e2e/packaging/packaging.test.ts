@@ -36,6 +36,11 @@ const PACKAGES = [
     tarball: 'cloudflare-access-react.tgz',
   },
   { dir: 'packages/access-emulator', tarball: 'access-emulator.tgz' },
+  { dir: 'plugins/cloudflare-access-node', tarball: 'node.tgz' },
+  {
+    dir: 'plugins/catalog-backend-module-cloudflare-access',
+    tarball: 'catalog-module.tgz',
+  },
 ];
 
 /** The standalone backends; the emulator's tarball is installed in the first. */
@@ -244,6 +249,15 @@ describe('the packed packages, installed outside the workspace', () => {
           `${dir}: the tarball has no ${file}`,
         );
       }
+      // Every entry of "files" (dist, bin, config.d.ts, migrations) made it in.
+      for (const entry of manifest.files as string[]) {
+        assert.ok(
+          files[dir].some(
+            file => file === entry || file.startsWith(`${entry}/`),
+          ),
+          `${dir}: the tarball has nothing of ${entry}`,
+        );
+      }
     }
   });
 
@@ -360,6 +374,36 @@ describe('the packed packages, installed outside the workspace', () => {
         const token = await emulator.mintServiceToken(SERVICE_TOKEN_ID);
         const response = await refresh(url, 'cfaccess', token, 'POST');
         assert.equal(await userEntityRef(response), 'user:default/ci-bot');
+      });
+
+      it('provisions a new person: signed in at once, then a User in the catalog', async () => {
+        const email = `newcomer.${name}@example.com`;
+        const expected = `user:default/newcomer.${name}_example.com`;
+        const { token } = await emulator.signIn(email);
+        const response = await refresh(url, 'cfaccess', token);
+        const body = await response.text();
+        assert.equal(response.status, 200, body);
+        const { identity, token: backstageToken } =
+          JSON.parse(body).backstageIdentity;
+        assert.equal(identity.userEntityRef, expected);
+        const entityUrl = `${url}/api/catalog/entities/by-name/user/default/newcomer.${name}_example.com`;
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const entity = await fetch(entityUrl, {
+            headers: { authorization: `Bearer ${backstageToken}` },
+          });
+          if (entity.status === 200) {
+            const user = await entity.json();
+            assert.equal(user.spec.profile.email, email);
+            break;
+          }
+          await entity.body?.cancel();
+          assert.ok(
+            Date.now() < deadline,
+            `${name}: no User ${expected} in the catalog after 30 s (${entity.status}); see ${work}/${name}.log`,
+          );
+          await new Promise(done => setTimeout(done, 500));
+        }
       });
 
       it('refuses a request with no token with a 401', async () => {

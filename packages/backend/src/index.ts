@@ -10,5 +10,9 @@ backend.add(
 // An example of a custom sign-in resolver, on provider id cfaccess-custom.
 backend.add(customCloudflareAccessSignIn);
 backend.add(import('@backstage/plugin-catalog-backend'));
+// Keeps a User entity for each person signed in with provisionUsers.
+backend.add(
+  import('@cfaccess/plugin-catalog-backend-module-cloudflare-access'),
+);
 
 backend.start();
