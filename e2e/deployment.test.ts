@@ -143,7 +143,10 @@ describe(
       const before = emulator.upstreamRequestCounts();
       await page.goto(`${LOCAL_URL}/whoami`);
       await page.locator('button[data-email="ada@example.com"]').click();
-      await page.getByText('Ada Lovelace', { exact: true }).waitFor();
+      await page
+        .getByTestId('profile-name')
+        .getByText('Ada Lovelace', { exact: true })
+        .waitFor();
       // Each page load refreshes the session and reads the catalog, through the round robin.
       for (let load = 0; load < 3; load++) {
         await page.goto(`${LOCAL_URL}/whoami`);
@@ -186,7 +189,10 @@ describe(
     test('the browser keeps working while Redis is down, and sharing resumes once it is back', async t => {
       await redis.stop();
       await page.goto(`${LOCAL_URL}/whoami`);
-      await page.getByText('Ada Lovelace', { exact: true }).waitFor();
+      await page
+        .getByTestId('profile-name')
+        .getByText('Ada Lovelace', { exact: true })
+        .waitFor();
       const signInTimes: number[] = [];
       for (const email of ['grace@example.com', 'linus@example.com']) {
         const { token } = await emulator.signIn(email);
@@ -244,7 +250,10 @@ describe(
         'a replica did not sign in and serve the catalog within 60s of the restart',
       );
       await page.goto(`${LOCAL_URL}/whoami`);
-      await page.getByText('Ada Lovelace', { exact: true }).waitFor();
+      await page
+        .getByTestId('profile-name')
+        .getByText('Ada Lovelace', { exact: true })
+        .waitFor();
     });
 
     test('signing out ends the session on both replicas', async () => {

@@ -29,7 +29,10 @@ describe('an Access session that ends while Backstage is open', () => {
     const page = await newPage(browser!);
     await page.goto(`${LOCAL_URL}/whoami`);
     await page.locator('button[data-email="ada@example.com"]').click();
-    await page.getByText('Ada Lovelace', { exact: true }).waitFor();
+    await page
+      .getByTestId('profile-name')
+      .getByText('Ada Lovelace', { exact: true })
+      .waitFor();
     assert.equal(await page.getByRole('dialog').count(), 0);
 
     // Nothing is clicked: the app notices on its own once Access ends the session.

@@ -40,9 +40,14 @@ describe('signing in and out through Cloudflare Access', () => {
     await ownership.getByText('group:default/platform').waitFor();
     await page.getByTestId('access-groups').getByText('platform').waitFor();
     assert.equal(
-      await page.getByText('Ada Lovelace', { exact: true }).count(),
-      1,
+      await page.getByTestId('profile-name').textContent(),
+      'Ada Lovelace',
     );
+    // Her User entity from examples/org.yaml, as the catalog has it.
+    await page
+      .getByTestId('catalog-member-of')
+      .getByText('group:default/platform')
+      .waitFor();
     assert.equal(
       await page.getByTestId('user-entity-ref').textContent(),
       'user:default/ada',
@@ -61,7 +66,10 @@ describe('signing in and out through Cloudflare Access', () => {
     const page = await newPage(browser!);
     await page.goto(`${LOCAL_URL}/whoami`);
     await page.locator('button[data-email="grace@example.com"]').click();
-    await page.getByText('Grace Hopper', { exact: true }).waitFor();
+    await page
+      .getByTestId('profile-name')
+      .getByText('Grace Hopper', { exact: true })
+      .waitFor();
     const accessToken = (await page.context().cookies()).find(
       cookie => cookie.name === 'CF_Authorization',
     )?.value;

@@ -1,3 +1,4 @@
+import { provisionedUserEntityRef } from '@cfaccess/plugin-cloudflare-access-node';
 import { LOCAL_STACK, LOCAL_URL } from '../../scripts/localStack';
 
 /** The service token app-config.yaml accepts (subject ci-bot@example.com) and `npm start` passes to the emulator. */
@@ -24,17 +25,26 @@ export async function accessCookie(email: string): Promise<string> {
   return cookie.split(';')[0];
 }
 
-/** Resolves once the backend signs the person in, i.e. the catalog has read their User entity. */
+/**
+ * Resolves once the backend signs the person in as their catalog User, i.e.
+ * the catalog has read examples/org.yaml. Until then a person of example.com
+ * is signed in as their provisioned User (app-config.yaml's provisionUsers),
+ * so each attempt is a new Access session and checks who it signed in as.
+ */
 export async function waitForCatalogUser(email: string): Promise<void> {
-  const cookie = await accessCookie(email);
+  const provisioned = provisionedUserEntityRef(email);
   for (;;) {
-    const response = await fetch(REFRESH_URL, { headers: { cookie } });
-    await response.body?.cancel();
-    if (response.ok) {
+    const response = await fetch(REFRESH_URL, {
+      headers: { cookie: await accessCookie(email) },
+    });
+    const body = (await response.json().catch(() => ({}))) as {
+      backstageIdentity?: { identity?: { userEntityRef?: string } };
+    };
+    const signedInAs = body.backstageIdentity?.identity?.userEntityRef;
+    if (response.ok && signedInAs !== provisioned) {
       return;
     }
-    // 403 until the catalog has processed examples/org.yaml.
-    if (response.status !== 403) {
+    if (!response.ok && response.status !== 403) {
       throw new Error(`Refresh for ${email} answered ${response.status}`);
     }
     await new Promise(resolve => setTimeout(resolve, 500));

@@ -27,7 +27,11 @@ export function WhoAmIPage() {
       <Grid container spacing={3}>
         <Grid item xs={12} md={6}>
           <InfoCard
-            title={profile.displayName ?? identity.userEntityRef}
+            title={
+              <span data-testid="profile-name">
+                {profile.displayName ?? identity.userEntityRef}
+              </span>
+            }
             subheader={profile.email}
             actions={
               <Button variant="outlined" color="primary" onClick={signOut}>
