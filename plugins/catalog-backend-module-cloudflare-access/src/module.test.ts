@@ -165,19 +165,10 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
     await backend.publish(personSeen('later.listed@example.com'));
     await backend.waitForUser('later.listed_example.com');
     // Someone adds them by hand later, as an org.yaml or an identity provider would.
-    await backend.registerLocation(
-      'users.yaml',
-      `apiVersion: backstage.io/v1alpha1
-kind: User
-metadata:
-  name: listed-by-hand
-spec:
-  profile:
-    email: Later.Listed@example.com
-  memberOf: []
-`,
-    );
-    await backend.waitForUser('listed-by-hand');
+    await backend.addUserByHand({
+      name: 'listed-by-hand',
+      email: 'Later.Listed@example.com',
+    });
     await backend.runSync();
 
     await backend.waitForNoUser('later.listed_example.com');

@@ -135,19 +135,11 @@ describe('signing in through Cloudflare Access provisions the person', () => {
       'user:default/late_example.com',
     );
     await backend.waitForUser('late_example.com');
-    await backend.registerLocation(
-      'late.yaml',
-      `apiVersion: backstage.io/v1alpha1
-kind: User
-metadata:
-  name: late-by-hand
-spec:
-  profile:
-    email: late@example.com
-  memberOf: [platform]
-`,
-    );
-    await backend.waitForUser('late-by-hand');
+    await backend.addUserByHand({
+      name: 'late-by-hand',
+      email: 'late@example.com',
+      memberOf: ['platform'],
+    });
 
     // Two Users have the email until the next sync: the one kept elsewhere wins.
     const second = await refresh('late@example.com');

@@ -225,11 +225,26 @@ export async function startProvisioningBackend(options: {
         topic: CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
         eventPayload,
       }),
-    /** Registers a catalog location: a file of these contents, as an operator adds one. */
-    async registerLocation(fileName: string, contents: string) {
+    /** Adds a User kept by hand (a catalog file location), as an operator adds one to org.yaml; waits for it. */
+    async addUserByHand(user: {
+      name: string;
+      email: string;
+      memberOf?: string[];
+    }) {
       const directory = await mkdtemp(join(tmpdir(), 'cfaccess-location-'));
-      const target = join(directory, fileName);
-      await writeFile(target, contents);
+      const target = join(directory, `${user.name}.yaml`);
+      await writeFile(
+        target,
+        JSON.stringify({
+          apiVersion: 'backstage.io/v1alpha1',
+          kind: 'User',
+          metadata: { name: user.name },
+          spec: {
+            profile: { email: user.email },
+            memberOf: user.memberOf ?? [],
+          },
+        }),
+      );
       const res = await fetch(`${url}/api/catalog/locations`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -238,6 +253,7 @@ export async function startProvisioningBackend(options: {
       if (!res.ok) {
         throw new Error(`POST location: ${res.status} ${await res.text()}`);
       }
+      await started.waitForUser(user.name);
     },
     /** Runs the scheduled full sync now, and waits for it. */
     runSync: () => catalogScheduler!.triggerTask(PROVISIONING_SYNC_TASK_ID),
