@@ -249,13 +249,16 @@ describe('the packed packages, installed outside the workspace', () => {
           `${dir}: the tarball has no ${file}`,
         );
       }
-      // Every entry of "files" (dist, bin, config.d.ts, migrations) made it in.
+      // Every entry of "files" (dist, bin, migrations, the config schema) made it in;
+      // backstage-cli's prepack compiles config.d.ts into config.schema.json.
       for (const entry of manifest.files as string[]) {
+        const packed =
+          entry === manifest.configSchema ? 'config.schema.json' : entry;
         assert.ok(
           files[dir].some(
-            file => file === entry || file.startsWith(`${entry}/`),
+            file => file === packed || file.startsWith(`${packed}/`),
           ),
-          `${dir}: the tarball has nothing of ${entry}`,
+          `${dir}: the tarball has nothing of ${packed}`,
         );
       }
     }
@@ -321,16 +324,17 @@ describe('the packed packages, installed outside the workspace', () => {
               },
             },
           );
-          // Up once the catalog has read the Users and a person signs in.
+          // Up once the catalog has read the Users: the service token's subject signs in
+          // (a person of example.com would be provisioned before that).
           const deadline = Date.now() + START_TIMEOUT_MS;
-          const { token } = await emulator.signIn('ada@example.com');
           for (;;) {
+            const token = await emulator.mintServiceToken(SERVICE_TOKEN_ID);
             assert.equal(
               backend.exitCode,
               null,
               `${name} exited; see ${work}/${name}.log`,
             );
-            const status = await refresh(url, 'cfaccess', token).then(
+            const status = await refresh(url, 'cfaccess', token, 'POST').then(
               r => r.body?.cancel().then(() => r.status),
               () => 0,
             );
