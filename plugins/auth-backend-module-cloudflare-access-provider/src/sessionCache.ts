@@ -48,8 +48,11 @@ const digest = (text: string) =>
  */
 export class SessionKeys {
   readonly #namespace: string;
-  // One digest per verified claims object: a request asks for its identity and sign-in keys, and a remembered token for many requests.
-  readonly #sessions = new WeakMap<CloudflareAccessClaims, string>();
+  // The keys of one verified claims object: a request asks for its identity and sign-in keys, and a remembered token for many requests.
+  readonly #sessions = new WeakMap<
+    CloudflareAccessClaims,
+    Map<string, string>
+  >();
 
   constructor(deployment: {
     teamDomain: string;
@@ -75,15 +78,25 @@ export class SessionKeys {
     claims: CloudflareAccessClaims,
     scope = '',
   ): string {
-    let session = this.#sessions.get(claims);
-    if (!session) {
-      const id = claims.sub
-        ? `person|${claims.identity_nonce || `${claims.sub}|${claims.iat}`}`
-        : `service|${claims.common_name}|${claims.iat}`;
-      session = digest(`${claims.iss}|${id}`);
-      this.#sessions.set(claims, session);
+    let keys = this.#sessions.get(claims);
+    if (!keys) {
+      keys = new Map();
+      this.#sessions.set(claims, keys);
     }
-    return this.#key(kind, scope ? digest(`${scope}|${session}`) : session);
+    const known = keys.get(`${kind}|${scope}`);
+    if (known) {
+      return known;
+    }
+    const id = claims.sub
+      ? `person|${claims.identity_nonce || `${claims.sub}|${claims.iat}`}`
+      : `service|${claims.common_name}|${claims.iat}`;
+    const session = digest(`${claims.iss}|${id}`);
+    const key = this.#key(
+      kind,
+      scope ? digest(`${scope}|${session}`) : session,
+    );
+    keys.set(`${kind}|${scope}`, key);
+    return key;
   }
 
   /** A key for an answer to a question (a catalog query), the same for every session that asks it. */
