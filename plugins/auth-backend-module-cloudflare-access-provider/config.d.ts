@@ -135,6 +135,13 @@ export interface Config {
              * `allowedDomains`: start-up fails without it.
              */
             provisionUsers?: boolean;
+            /**
+             * With `provisionUsers`: the person's Access groups that
+             * `accessGroups` maps to nothing become Groups named by their id
+             * (`group:default/access-group-<id>`, the display name only as
+             * title), which the provisioned User is a member of and owns.
+             */
+            provisionGroups?: boolean;
           }>;
         };
       };

@@ -72,16 +72,32 @@ function serviceTokenIdentity(
   };
 }
 
-/** The Groups `accessGroups` maps the person's Access groups to, by group id or group email. */
-function mappedGroupRefs(
-  groups: CloudflareAccessGroup[],
+/** The Groups `accessGroups` maps an Access group to, by group id or group email. */
+function refsOf(
+  group: CloudflareAccessGroup,
   accessGroups: Map<string, string[]>,
 ): string[] {
-  const refs = groups.flatMap(group => [
+  return [
     ...(accessGroups.get(group.id.toLowerCase()) ?? []),
     ...((group.email && accessGroups.get(group.email.toLowerCase())) || []),
-  ]);
-  return [...new Set(refs)];
+  ];
+}
+
+/** The Groups `accessGroups` maps the person's Access groups to, and the groups it maps to nothing. */
+function mapGroups(
+  groups: CloudflareAccessGroup[],
+  accessGroups: Map<string, string[]>,
+) {
+  const refs = new Set<string>();
+  const unmapped: CloudflareAccessGroup[] = [];
+  for (const group of groups) {
+    const mapped = refsOf(group, accessGroups);
+    mapped.forEach(ref => refs.add(ref));
+    if (mapped.length === 0) {
+      unmapped.push(group);
+    }
+  }
+  return { accessGroupEntityRefs: [...refs], unmappedAccessGroups: unmapped };
 }
 
 async function authenticateRequest(
@@ -113,10 +129,7 @@ async function authenticateRequest(
     expiresInSeconds,
     token,
     ...(degraded && { degraded }),
-    accessGroupEntityRefs: mappedGroupRefs(
-      identity.groups,
-      config.accessGroups,
-    ),
+    ...mapGroups(identity.groups, config.accessGroups),
   };
 }
 
@@ -124,6 +137,7 @@ async function authenticateRequest(
 function toProviderInfo({
   token: _token,
   serviceToken,
+  unmappedAccessGroups: _unmapped,
   ...rest
 }: CloudflareAccessResult): CloudflareAccessProviderInfo {
   return serviceToken ? { ...rest, serviceTokenId: serviceToken.token } : rest;

@@ -5,6 +5,7 @@ import {
   CloudflareAccessPersonSeenEvent,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { EventsService } from '@backstage/plugin-events-node';
+import { printable } from './audit';
 import { SessionKeys } from './sessionCache';
 import { CloudflareAccessResult } from './types';
 
@@ -14,7 +15,12 @@ export const PERSON_SEEN_PERIOD_MS = 60 * 60 * 1000;
 /** Announces a person signed in as a provisioned User, with the Groups they are a member of. */
 export type PersonSeenAnnouncer = (
   result: CloudflareAccessResult,
-  memberOf: () => Promise<string[]>,
+  options: {
+    /** The mapped Groups that exist. */
+    memberOf: () => Promise<string[]>;
+    /** Whether the unmapped Access groups are kept as Groups too. */
+    provisionGroups: boolean;
+  },
 ) => Promise<void>;
 
 /**
@@ -32,7 +38,7 @@ export function createPersonSeenAnnouncer(options: {
   logger: LoggerService;
 }): PersonSeenAnnouncer {
   const { events, cache, keys, logger } = options;
-  return async (result, memberOf) => {
+  return async (result, { memberOf, provisionGroups }) => {
     if (result.serviceToken || result.degraded || !result.claims.email) {
       return;
     }
@@ -43,6 +49,17 @@ export function createPersonSeenAnnouncer(options: {
         displayName: result.cfIdentity.name || undefined,
         accessGroupIds: result.cfIdentity.groups.map(group => group.id).sort(),
         memberOf: [...(await memberOf())].sort(),
+        ...(provisionGroups && {
+          // Within the event's bounds: a title is cut, an oversized id or email left out.
+          provisionedGroups: (result.unmappedAccessGroups ?? [])
+            .filter(({ id }) => id.length <= 200)
+            .map(({ id, name, email }) => ({
+              id,
+              name: printable(name, 190),
+              ...(email && email.length <= 320 && { email }),
+            }))
+            .sort((a, b) => a.id.localeCompare(b.id)),
+        }),
       };
       const key = keys.answer('person-seen', facts);
       if (await cache.get(key)) {

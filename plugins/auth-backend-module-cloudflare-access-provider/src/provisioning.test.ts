@@ -1,3 +1,4 @@
+import { JsonObject } from '@backstage/types';
 import { createBackendPlugin } from '@backstage/backend-plugin-api';
 import {
   EventParams,
@@ -8,6 +9,8 @@ import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import {
   CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
   CloudflareAccessPersonSeenEvent,
+  parseCloudflareAccessPersonSeenEvent,
+  provisionedGroupEntityName,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { decodeJwt } from 'jose';
 import {
@@ -43,6 +46,39 @@ async function until(check: () => boolean) {
   }
 }
 
+/** A backend whose one resolver provisions people of example.com, recording what it announces in `seen`. */
+function startProvisioning(
+  emulator: AccessEmulator,
+  seen: EventParams[],
+  options: { provisionGroups?: boolean; serviceTokens?: JsonObject[] } = {},
+) {
+  return startCfaccessBackend({
+    provider: {
+      teamDomain: emulator.url,
+      audience: 'aud',
+      accessGroups: [
+        { id: 'g-security', entityRef: 'group:default/security' },
+        { id: 'g-gone', entityRef: 'group:default/not-in-catalog' },
+      ],
+      serviceTokens: options.serviceTokens ?? [],
+      signIn: {
+        resolvers: [
+          {
+            resolver: 'emailMatchingUserEntityProfileEmail',
+            allowedDomains: ['example.com'],
+            provisionUsers: true,
+            ...(options.provisionGroups && { provisionGroups: true }),
+          },
+        ],
+      },
+    },
+    catalogFile: FIXTURE_CATALOG,
+    readyUser: 'deploy-bot',
+    config: { events: { useEventBus: 'never' } },
+    features: [eventsServiceFactory, personSeenRecorder(seen)],
+  });
+}
+
 describe('provisionUsers: a person with no User entity signs in as the User provisioning creates', () => {
   let emulator: AccessEmulator;
   let backend: CfaccessBackend;
@@ -64,29 +100,8 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
         { email: 'stranger@elsewhere.example', groups: [] },
       ],
     });
-    backend = await startCfaccessBackend({
-      provider: {
-        teamDomain: emulator.url,
-        audience: 'aud',
-        accessGroups: [
-          { id: 'g-security', entityRef: 'group:default/security' },
-          { id: 'g-gone', entityRef: 'group:default/not-in-catalog' },
-        ],
-        serviceTokens: [{ token: 'bot.access', subject: 'nobody@example.com' }],
-        signIn: {
-          resolvers: [
-            {
-              resolver: 'emailMatchingUserEntityProfileEmail',
-              allowedDomains: ['example.com'],
-              provisionUsers: true,
-            },
-          ],
-        },
-      },
-      catalogFile: FIXTURE_CATALOG,
-      readyUser: 'deploy-bot',
-      config: { events: { useEventBus: 'never' } },
-      features: [eventsServiceFactory, personSeenRecorder(seen)],
+    backend = await startProvisioning(emulator, seen, {
+      serviceTokens: [{ token: 'bot.access', subject: 'nobody@example.com' }],
     });
   });
 
@@ -147,32 +162,97 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
   });
 });
 
-describe('provisionUsers config', () => {
-  it('fails at start-up without allowedDomains, naming the key', async () => {
-    const emulator = await startAccessEmulator({ audience: 'aud' });
-    try {
-      await expect(
-        startCfaccessBackend({
-          provider: {
-            teamDomain: emulator.url,
-            audience: 'aud',
-            signIn: {
-              resolvers: [
-                {
-                  resolver: 'emailMatchingUserEntityProfileEmail',
-                  provisionUsers: true,
-                },
-              ],
-            },
-          },
-          catalogFile: FIXTURE_CATALOG,
-          readyUser: 'deploy-bot',
-        }),
-      ).rejects.toThrow(
-        /signIn\.resolvers\[0\]\.provisionUsers .* needs auth\.providers\.cfaccess\.signIn\.resolvers\[0\]\.allowedDomains/,
-      );
-    } finally {
-      await emulator.close();
-    }
+describe('provisionGroups: the unmapped Access groups of a provisioned person become Groups', () => {
+  let emulator: AccessEmulator;
+  let backend: CfaccessBackend;
+  const seen: EventParams[] = [];
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({
+      audience: 'aud',
+      users: [
+        {
+          email: 'grouped@example.com',
+          groups: [
+            { id: 'g-security', name: 'Security' },
+            // Named like a team, but only its id names the Group kept for it.
+            { id: 'G-Made-By-Someone', name: 'security' },
+            { id: 'weird id/with:chars', name: 'Odd\u0007 one' },
+          ],
+        },
+      ],
+    });
+    backend = await startProvisioning(emulator, seen, {
+      provisionGroups: true,
+    });
   });
+
+  afterAll(async () => {
+    await backend.stop();
+    await emulator.close();
+  });
+
+  it('owns the mapped Group and a Group per unmapped Access group, named by its id, and announces them', async () => {
+    const { token } = await emulator.signIn('grouped@example.com');
+    const res = await backend.refresh(token);
+    expect(res.status).toBe(200);
+    const hashed = provisionedGroupEntityName('weird id/with:chars');
+    expect(hashed).toMatch(/^access-group\.[0-9a-f]{16}$/);
+    expect(res.body.backstageIdentity.identity.ownershipEntityRefs).toEqual([
+      'user:default/grouped_example.com',
+      'group:default/security',
+      'group:default/access-group-g-made-by-someone',
+      `group:default/${hashed}`,
+    ]);
+    await until(() => seen.length > 0);
+    const event = seen[0].eventPayload as CloudflareAccessPersonSeenEvent;
+    expect(event.memberOf).toEqual(['group:default/security']);
+    expect(event.provisionedGroups).toEqual([
+      { id: 'G-Made-By-Someone', name: 'security' },
+      { id: 'weird id/with:chars', name: 'Odd one' },
+    ]);
+    expect(parseCloudflareAccessPersonSeenEvent(event)).toEqual(event);
+  });
+});
+
+describe('provisionUsers config', () => {
+  it.each([
+    [
+      'provisionUsers without allowedDomains',
+      { provisionUsers: true },
+      /signIn\.resolvers\[0\]\.provisionUsers .* needs auth\.providers\.cfaccess\.signIn\.resolvers\[0\]\.allowedDomains/,
+    ],
+    [
+      'provisionGroups without provisionUsers',
+      { provisionGroups: true },
+      /signIn\.resolvers\[0\]\.provisionGroups keeps Groups for provisioned Users only/,
+    ],
+  ])(
+    'fails at start-up with %s, naming the key',
+    async (_name, options, message) => {
+      const emulator = await startAccessEmulator({ audience: 'aud' });
+      try {
+        await expect(
+          startCfaccessBackend({
+            provider: {
+              teamDomain: emulator.url,
+              audience: 'aud',
+              signIn: {
+                resolvers: [
+                  {
+                    resolver: 'emailMatchingUserEntityProfileEmail',
+                    ...options,
+                  },
+                ],
+              },
+            },
+            catalogFile: FIXTURE_CATALOG,
+            readyUser: 'deploy-bot',
+          }),
+        ).rejects.toThrow(message);
+      } finally {
+        await emulator.close();
+      }
+    },
+  );
 });

@@ -93,9 +93,16 @@ export function readCloudflareAccessSignInResolver(options: {
       ownershipFromAccessGroups?: unknown;
       dangerouslyMatchAccessGroupsByName?: unknown;
       provisionUsers?: unknown;
+      provisionGroups?: unknown;
       allowedDomains?: unknown;
     }>();
     const provisions = resolverOptions.provisionUsers === true;
+    const provisionsGroups = resolverOptions.provisionGroups === true;
+    if (provisionsGroups && !provisions) {
+      throw new Error(
+        `Invalid Cloudflare Access config: auth.providers.cfaccess.signIn.resolvers[${index}].provisionGroups keeps Groups for provisioned Users only; add provisionUsers: true (and allowedDomains) to that resolver, or remove provisionGroups`,
+      );
+    }
     if (
       provisions &&
       !(
@@ -119,7 +126,7 @@ export function readCloudflareAccessSignInResolver(options: {
     const resolver = factories[name](
       Object.keys(resolverOptions).length > 0 ? resolverOptions : undefined,
     ) as SignInResolver<CloudflareAccessResult>;
-    return { name, resolver, provisions };
+    return { name, resolver, provisions, provisionsGroups };
   });
 
   const resolve = async (
@@ -127,12 +134,18 @@ export function readCloudflareAccessSignInResolver(options: {
     ctx: AuthResolverContext,
   ): Promise<BackstageSignInResult> => {
     const misses: string[] = [];
-    for (const { name, resolver, provisions } of resolvers) {
+    for (const { name, resolver, provisions, provisionsGroups } of resolvers) {
       try {
         const result = await resolver(info, ctx);
         if (provisions && announce) {
           // Not awaited: the sign-in does not wait for the catalog; the announcer logs its own failures.
-          announceProvisioned(info, ctx, result, announce).catch(() => {});
+          announceProvisioned(
+            info,
+            ctx,
+            result,
+            announce,
+            provisionsGroups,
+          ).catch(() => {});
         }
         return result;
       } catch (error) {
@@ -252,10 +265,14 @@ async function announceProvisioned(
   ctx: AuthResolverContext,
   result: BackstageSignInResult,
   announce: PersonSeenAnnouncer,
+  provisionGroups: boolean,
 ) {
   const { sub } = decodeJwt(result.token);
   if (sub && sub === provisionedUserEntityRef(info.result.claims.email)) {
-    await announce(info.result, () => provisionedMemberOf(ctx, info.result));
+    await announce(info.result, {
+      memberOf: () => provisionedMemberOf(ctx, info.result),
+      provisionGroups,
+    });
   }
 }
 

@@ -3,6 +3,7 @@ import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import {
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+  provisionedGroupEntityName,
   provisionedUserEntityRef,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import {
@@ -43,6 +44,12 @@ export type CloudflareAccessSignInResolverOptions = {
    * catalog module provisions for them. Needs `allowedDomains`.
    */
   provisionUsers?: boolean;
+  /**
+   * With `provisionUsers`: the person's Access groups that `accessGroups`
+   * maps to nothing become Groups named by their id
+   * (`group:default/access-group-<id>`), which the User is a member of.
+   */
+  provisionGroups?: boolean;
 };
 
 type ResolverOptions = CloudflareAccessSignInResolverOptions;
@@ -56,6 +63,7 @@ const optionsSchema: z.ZodType<ResolverOptions | undefined> = z
     dangerouslyMatchAccessGroupsByName: z.boolean().optional(),
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
     provisionUsers: z.boolean().optional(),
+    provisionGroups: z.boolean().optional(),
   })
   .strict()
   .optional();
@@ -220,6 +228,17 @@ export async function provisionedMemberOf(
   return mapped.length > 0 ? existingEntityRefs(ctx, mapped) : [];
 }
 
+/** The Groups `provisionGroups` keeps for the person's Access groups that `accessGroups` maps to nothing. */
+export function provisionedGroupRefs(result: CloudflareAccessResult): string[] {
+  return [
+    ...new Set(
+      (result.unmappedAccessGroups ?? []).map(
+        group => `group:default/${provisionedGroupEntityName(group.id)}`,
+      ),
+    ),
+  ];
+}
+
 /**
  * Signs a person in as the User that provisioning creates for their email,
  * with the ownership that User will have, before the catalog has it.
@@ -233,7 +252,10 @@ async function issueForProvisioned(
   const fromGroups = options.ownershipFromAccessGroups
     ? await accessGroupRefs(ctx, result, options)
     : [];
-  const memberOf = await provisionedMemberOf(ctx, result);
+  const memberOf = [
+    ...(await provisionedMemberOf(ctx, result)),
+    ...(options.provisionGroups ? provisionedGroupRefs(result) : []),
+  ];
   return ctx.issueToken({
     claims: {
       sub: userEntityRef,

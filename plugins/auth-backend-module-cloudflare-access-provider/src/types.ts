@@ -89,6 +89,11 @@ export type CloudflareAccessResult = {
    * against the catalog: a resolver grants only those that exist.
    */
   accessGroupEntityRefs?: string[];
+  /**
+   * The person's Access groups that the provider's `accessGroups` config
+   * maps to nothing; what a resolver's `provisionGroups` keeps as Groups.
+   */
+  unmappedAccessGroups?: CloudflareAccessGroup[];
 };
 
 /**
@@ -98,7 +103,7 @@ export type CloudflareAccessResult = {
  */
 export type CloudflareAccessProviderInfo = Omit<
   CloudflareAccessResult,
-  'token' | 'serviceToken'
+  'token' | 'serviceToken' | 'unmappedAccessGroups'
 > & {
   /** The service token's Client ID, when a service token signed in. */
   serviceTokenId?: string;

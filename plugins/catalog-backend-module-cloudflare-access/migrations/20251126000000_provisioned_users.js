@@ -28,6 +28,13 @@ exports.up = async function up(knex) {
       .notNullable()
       .comment('JSON array of the Group entity refs the User is a member of');
     table
+      .text('provisioned_groups')
+      .notNullable()
+      .defaultTo('[]')
+      .comment(
+        'JSON array of the Access groups kept as Groups for this person ({ id, name, email })',
+      );
+    table
       .timestamp('first_seen', { useTz: true })
       .notNullable()
       .comment('When the person was first seen');

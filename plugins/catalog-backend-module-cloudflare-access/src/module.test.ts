@@ -1,6 +1,8 @@
 /** The module in a real backend: events in, Users out of the catalog's HTTP API, on SQLite and PostgreSQL. */
 import {
+  CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+  provisionedGroupEntityName,
   provisionedUserEntityName,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import {
@@ -98,6 +100,54 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
     expect(
       await backend.getUser('3f1c6e0a-8c5d-4e2b-9a77-52f0c1d2e3f4'),
     ).toBeUndefined();
+  });
+
+  it('keeps a Group per provisioned Access group, named by its id, and drops it with its last member', async () => {
+    const uuid = '1c7f3e58-2b0a-4d8e-9f21-6a5b4c3d2e1f';
+    await backend.publish(
+      personSeen('grouped@example.com', {
+        memberOf: ['group:default/platform'],
+        provisionedGroups: [
+          { id: uuid, name: 'Release Managers', email: 'rm@example.com' },
+          { id: 'Odd/Id', name: '' },
+        ],
+      }),
+    );
+    const user = await backend.waitForUser('grouped_example.com');
+    const odd = provisionedGroupEntityName('Odd/Id');
+    expect([...(user.spec?.memberOf as string[])].sort()).toEqual(
+      [
+        'group:default/platform',
+        `group:default/access-group-${uuid}`,
+        `group:default/${odd}`,
+      ].sort(),
+    );
+    const group = await backend.waitForGroup(`access-group-${uuid}`);
+    expect(group).toMatchObject({
+      metadata: {
+        title: 'Release Managers',
+        annotations: {
+          'backstage.io/managed-by-location': 'cloudflare-access:provisioning',
+          [CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION]: uuid,
+        },
+      },
+      spec: {
+        type: 'access-group',
+        profile: { displayName: 'Release Managers', email: 'rm@example.com' },
+        children: [],
+      },
+    });
+    expect(group.relations).toContainEqual({
+      type: 'hasMember',
+      targetRef: 'user:default/grouped_example.com',
+    });
+    await backend.waitForGroup(odd);
+
+    // Seen again in neither group: both go at the next sync.
+    await backend.publish(personSeen('grouped@example.com'));
+    await backend.runSync();
+    await backend.waitForNoGroup(`access-group-${uuid}`);
+    await backend.waitForNoGroup(odd);
   });
 
   it('gives two emails a lossy rule would merge two Users', async () => {

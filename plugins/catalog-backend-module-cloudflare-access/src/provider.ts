@@ -17,11 +17,14 @@ import {
   provisionedUserEntityName,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { durationBefore, ProvisioningConfig } from './config';
-import { ProvisionedPerson, ProvisionedPersonStore } from './store';
+import { Entity } from '@backstage/catalog-model';
+import { ProvisionedPersonStore } from './store';
 import {
   groupRefsOf,
   isProvisionedUser,
   PROVISIONING_LOCATION,
+  provisionedGroupEntities,
+  provisionedGroupEntity,
   provisionedUserEntity,
 } from './userEntity';
 
@@ -33,11 +36,8 @@ const SUBSCRIBER_ID = PROVISIONING_PROVIDER_NAME;
 // Bounds the catalog queries of a sync: one per this many people.
 const EMAILS_PER_QUERY = 100;
 
-function deferred(person: ProvisionedPerson): DeferredEntity {
-  return {
-    entity: provisionedUserEntity(person),
-    locationKey: PROVISIONING_LOCATION,
-  };
+function deferred(entity: Entity): DeferredEntity {
+  return { entity, locationKey: PROVISIONING_LOCATION };
 }
 
 /** The entity provider that keeps the Users of provisioned people. */
@@ -115,13 +115,19 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
         accessUserId: event.accessUserId,
         displayName: event.displayName,
         memberOf: groupRefsOf(event.memberOf),
+        groups: event.provisionedGroups ?? [],
       },
       seenAt,
     );
     if (person) {
       await connection.applyMutation({
         type: 'delta',
-        added: [deferred(person)],
+        added: [
+          deferred(provisionedUserEntity(person)),
+          ...person.groups.map(group =>
+            deferred(provisionedGroupEntity(group)),
+          ),
+        ],
         removed: [],
       });
     }
@@ -186,7 +192,10 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
     }
     await connection.applyMutation({
       type: 'full',
-      entities: people.map(deferred),
+      entities: [
+        ...people.map(provisionedUserEntity),
+        ...provisionedGroupEntities(people),
+      ].map(deferred),
     });
     logger.info(
       `Synced ${people.length} provisioned Users; removed ${removed} not seen within removeAfter and ${handedOver} now kept elsewhere`,

@@ -39,6 +39,7 @@ describe('signing in through Cloudflare Access provisions the person', () => {
                     resolver: 'emailMatchingUserEntityProfileEmail',
                     allowedDomains: ['example.com'],
                     provisionUsers: true,
+                    provisionGroups: true,
                   },
                 ],
               },
@@ -90,18 +91,26 @@ describe('signing in through Cloudflare Access provisions the person', () => {
       ownershipEntityRefs: [
         'user:default/newbie_example.com',
         'group:default/platform',
+        // provisionGroups: the unmapped group, by id; the mapped one missing from the catalog is left out.
+        'group:default/access-group-g-unmapped',
       ],
     });
 
     const user = await backend.waitForUser('newbie_example.com');
     expect(user.spec).toEqual({
       profile: { email: 'newbie@example.com', displayName: 'New Bie' },
-      memberOf: ['group:default/platform'],
+      memberOf: expect.arrayContaining([
+        'group:default/platform',
+        'group:default/access-group-g-unmapped',
+      ]),
     });
+    expect(user.spec?.memberOf).toHaveLength(2);
     expect(user.relations).toContainEqual({
       type: 'memberOf',
       targetRef: 'group:default/platform',
     });
+    const group = await backend.waitForGroup('access-group-g-unmapped');
+    expect(group.metadata.title).toBe('admins');
 
     await backend.stop();
     backend = await start();

@@ -1,5 +1,6 @@
 /** The provisioned people in the catalog's database: the one home of the table, its migrations and its queries. */
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { CloudflareAccessProvisionedGroup } from '@cfaccess/plugin-cloudflare-access-node';
 import { Knex } from 'knex';
 
 const TABLE = 'cfaccess_provisioned_users';
@@ -14,6 +15,8 @@ export type ProvisionedPerson = {
   displayName?: string;
   /** Group entity refs, stringified and deduplicated. */
   memberOf: string[];
+  /** Access groups kept as Groups for this person (the resolver's provisionGroups). */
+  groups: CloudflareAccessProvisionedGroup[];
   firstSeen: Date;
   lastSeen: Date;
 };
@@ -24,6 +27,7 @@ type Row = {
   access_user_id: string;
   display_name: string | null;
   member_of: string;
+  provisioned_groups: string;
   // A Date on PostgreSQL, milliseconds on SQLite (knex binds Dates as numbers there).
   first_seen: Date | number | string;
   last_seen: Date | number | string;
@@ -36,6 +40,7 @@ function fromRow(row: Row): ProvisionedPerson {
     accessUserId: row.access_user_id,
     displayName: row.display_name ?? undefined,
     memberOf: JSON.parse(row.member_of),
+    groups: JSON.parse(row.provisioned_groups),
     firstSeen: new Date(row.first_seen),
     lastSeen: new Date(row.last_seen),
   };
@@ -79,6 +84,7 @@ export class ProvisionedPersonStore {
         access_user_id: person.accessUserId,
         display_name: person.displayName ?? null,
         member_of: JSON.stringify(person.memberOf),
+        provisioned_groups: JSON.stringify(person.groups),
         first_seen: seenAt,
         last_seen: seenAt,
       })
@@ -88,6 +94,7 @@ export class ProvisionedPersonStore {
         'access_user_id',
         'display_name',
         'member_of',
+        'provisioned_groups',
         'last_seen',
       ])
       .where(`${TABLE}.last_seen`, '<=', seenAt)

@@ -3,13 +3,17 @@ import {
   ANNOTATION_LOCATION,
   ANNOTATION_ORIGIN_LOCATION,
   Entity,
+  GroupEntity,
   parseEntityRef,
   stringifyEntityRef,
   UserEntity,
 } from '@backstage/catalog-model';
 import {
+  CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION,
   CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+  CloudflareAccessProvisionedGroup,
+  provisionedGroupEntityName,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { ProvisionedPerson } from './store';
 
@@ -46,6 +50,57 @@ export function isProvisionedUser(entity: Entity): boolean {
   );
 }
 
+/** The ref of the Group kept for an Access group. */
+function groupRef(group: CloudflareAccessProvisionedGroup): string {
+  return `group:default/${provisionedGroupEntityName(group.id)}`;
+}
+
+/** The Group entity kept for an Access group: named by its id, titled by its display name. */
+export function provisionedGroupEntity(
+  group: CloudflareAccessProvisionedGroup,
+): GroupEntity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: {
+      name: provisionedGroupEntityName(group.id),
+      ...(group.name ? { title: group.name } : {}),
+      annotations: {
+        [ANNOTATION_LOCATION]: PROVISIONING_LOCATION,
+        [ANNOTATION_ORIGIN_LOCATION]: PROVISIONING_LOCATION,
+        [CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION]: group.id,
+      },
+    },
+    spec: {
+      type: 'access-group',
+      profile: {
+        ...(group.name ? { displayName: group.name } : {}),
+        ...(group.email ? { email: group.email } : {}),
+      },
+      children: [],
+    },
+  };
+}
+
+/**
+ * The Groups kept for these people's Access groups, one per group: the
+ * title and email from the person seen last.
+ */
+export function provisionedGroupEntities(
+  people: ProvisionedPerson[],
+): GroupEntity[] {
+  const groups = new Map<string, CloudflareAccessProvisionedGroup>();
+  const byLastSeen = [...people].sort(
+    (a, b) => a.lastSeen.getTime() - b.lastSeen.getTime(),
+  );
+  for (const person of byLastSeen) {
+    for (const group of person.groups) {
+      groups.set(groupRef(group), group);
+    }
+  }
+  return [...groups.values()].map(provisionedGroupEntity);
+}
+
 /** The User entity of a provisioned person. */
 export function provisionedUserEntity(person: ProvisionedPerson): UserEntity {
   return {
@@ -65,7 +120,9 @@ export function provisionedUserEntity(person: ProvisionedPerson): UserEntity {
         ...(person.displayName ? { displayName: person.displayName } : {}),
       },
       // Required by the User schema, so empty rather than absent.
-      memberOf: person.memberOf,
+      memberOf: [
+        ...new Set([...person.memberOf, ...person.groups.map(groupRef)]),
+      ],
     },
   };
 }

@@ -3,10 +3,15 @@ export {
   CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
   parseCloudflareAccessPersonSeenEvent,
 } from './personSeen';
-export type { CloudflareAccessPersonSeenEvent } from './personSeen';
+export type {
+  CloudflareAccessPersonSeenEvent,
+  CloudflareAccessProvisionedGroup,
+} from './personSeen';
 export {
+  CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION,
   CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+  provisionedGroupEntityName,
   provisionedUserEntityName,
   provisionedUserEntityRef,
 } from './userNames';

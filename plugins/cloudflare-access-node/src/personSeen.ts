@@ -28,8 +28,26 @@ export type CloudflareAccessPersonSeenEvent = {
   accessGroupIds: string[];
   /** The Group refs the auth provider's `accessGroups` maps those groups to. */
   memberOf: string[];
+  /**
+   * With the resolver's `provisionGroups`: the person's Access groups that
+   * `accessGroups` does not map, to keep as Groups named by
+   * `provisionedGroupEntityName` that the User is a member of.
+   */
+  provisionedGroups?: CloudflareAccessProvisionedGroup[];
   /** When the person signed in, ISO 8601. */
   seenAt: string;
+};
+
+/**
+ * An Access group kept as a Group entity: its id (which names the entity),
+ * its display name (the entity's title only) and its email.
+ *
+ * @public
+ */
+export type CloudflareAccessProvisionedGroup = {
+  id: string;
+  name: string;
+  email?: string;
 };
 
 // Every field bounded, so a malformed or hostile payload is dropped whole.
@@ -41,6 +59,18 @@ const personSeenEventSchema: z.ZodType<CloudflareAccessPersonSeenEvent> = z
     displayName: z.string().max(200).optional(),
     accessGroupIds: z.array(z.string().min(1).max(200)).max(1000),
     memberOf: z.array(z.string().min(1).max(300)).max(1000),
+    provisionedGroups: z
+      .array(
+        z
+          .object({
+            id: z.string().min(1).max(200),
+            name: z.string().max(200),
+            email: z.string().max(320).optional(),
+          })
+          .strict(),
+      )
+      .max(1000)
+      .optional(),
     seenAt: z.string().datetime(),
   })
   .strict();

@@ -1,5 +1,6 @@
 import { KubernetesValidatorFunctions } from '@backstage/catalog-model';
 import {
+  provisionedGroupEntityName,
   provisionedUserEntityName,
   provisionedUserEntityRef,
 } from './userNames';
@@ -53,6 +54,34 @@ describe('provisionedUserEntityName', () => {
         email,
         valid: KubernetesValidatorFunctions.isValidObjectName(name),
       }).toEqual({ email, valid: true });
+    }
+  });
+});
+
+describe('provisionedGroupEntityName', () => {
+  it('is access-group-<id> for a UUID, lower-cased', () => {
+    expect(
+      provisionedGroupEntityName('8C18650F-db31-4b22-b0b2-34a441fe843d'),
+    ).toBe('access-group-8c18650f-db31-4b22-b0b2-34a441fe843d');
+  });
+
+  it('hashes any other id, and never gives two ids one name', () => {
+    const ids = [
+      'staff@example.com',
+      'a--b',
+      'a-b',
+      '-a',
+      'x'.repeat(60),
+      'x'.repeat(61),
+      'Admins',
+    ];
+    const names = ids.map(provisionedGroupEntityName);
+    expect(new Set(names).size).toBe(ids.length);
+    expect(provisionedGroupEntityName('staff@example.com')).toMatch(
+      /^access-group\.[0-9a-f]{16}$/,
+    );
+    for (const name of names) {
+      expect(KubernetesValidatorFunctions.isValidObjectName(name)).toBe(true);
     }
   });
 });

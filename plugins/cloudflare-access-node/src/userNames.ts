@@ -19,6 +19,14 @@ export const CLOUDFLARE_ACCESS_USER_ID_ANNOTATION =
 export const CLOUDFLARE_ACCESS_PROVISIONING_LOCATION =
   'cloudflare-access:provisioning';
 
+/**
+ * The Group entity annotation holding the Access group id.
+ *
+ * @public
+ */
+export const CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION =
+  'cloudflare.com/access-group-id';
+
 const MAX_NAME = 63;
 // The catalog's entity name syntax.
 const ENTITY_NAME = /^[a-z0-9]([a-z0-9_.-]*[a-z0-9])?$/;
@@ -78,4 +86,33 @@ export function provisionedUserEntityName(email: string): string | undefined {
 export function provisionedUserEntityRef(email: string): string | undefined {
   const name = provisionedUserEntityName(email);
   return name ? `user:default/${name}` : undefined;
+}
+
+const GROUP_PREFIX = 'access-group-';
+const GROUP_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * The name of the Group entity provisioned for an Access group (the
+ * resolver's `provisionGroups`), from its id, never its display name (which
+ * anyone may choose in many identity providers).
+ *
+ * The id is lower-cased. When it is letters and digits in runs joined by
+ * single `-` (a UUID, as Access group ids are) and fits, the name is
+ * `access-group-<id>`; otherwise it is `access-group.` and 16 hex digits of
+ * the id's SHA-256. Readable names have no `.`, so the two never meet; both
+ * start with `access-group`, so they never take the name of a Group kept
+ * elsewhere that does not.
+ *
+ * @public
+ */
+export function provisionedGroupEntityName(groupId: string): string {
+  const id = groupId.trim().toLowerCase();
+  if (GROUP_ID.test(id) && GROUP_PREFIX.length + id.length <= MAX_NAME) {
+    return `${GROUP_PREFIX}${id}`;
+  }
+  const hash = createHash('sha256')
+    .update(id)
+    .digest('hex')
+    .slice(0, HASH_LENGTH);
+  return `access-group.${hash}`;
 }

@@ -192,18 +192,23 @@ export async function startProvisioningBackend(options: {
   }`;
 
   /** The User entity of that name, or undefined when the catalog has none. */
-  async function getUser(name: string): Promise<Entity | undefined> {
+  async function getEntity(
+    kind: 'user' | 'group',
+    name: string,
+  ): Promise<Entity | undefined> {
     const res = await fetch(
-      `${url}/api/catalog/entities/by-name/user/default/${name}`,
+      `${url}/api/catalog/entities/by-name/${kind}/default/${name}`,
     );
     if (res.status === 404) {
       return undefined;
     }
     if (!res.ok) {
-      throw new Error(`GET user ${name}: ${res.status}`);
+      throw new Error(`GET ${kind} ${name}: ${res.status}`);
     }
     return res.json();
   }
+  const getUser = (name: string) => getEntity('user', name);
+  const getGroup = (name: string) => getEntity('group', name);
 
   const started = {
     logs,
@@ -212,6 +217,17 @@ export async function startProvisioningBackend(options: {
     /** Waits (10 s at most) for the catalog to have the User. */
     waitForUser: (name: string) =>
       eventually(`user ${name}`, () => getUser(name), logs),
+    getGroup,
+    /** Waits (10 s at most) for the catalog to have the Group. */
+    waitForGroup: (name: string) =>
+      eventually(`group ${name}`, () => getGroup(name), logs),
+    /** Waits (10 s at most) for the catalog not to have the Group. */
+    waitForNoGroup: (name: string) =>
+      eventually(
+        `no group ${name}`,
+        async () => ((await getGroup(name)) ? undefined : true),
+        logs,
+      ),
     /** Waits (10 s at most) for the catalog not to have the User. */
     waitForNoUser: (name: string) =>
       eventually(
