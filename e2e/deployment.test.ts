@@ -177,6 +177,47 @@ describe(
       }
     });
 
+    test('a new person signed in at one replica is a User in the catalog of both', async () => {
+      const email = 'newcomer@example.com';
+      const provisioned = 'user:default/newcomer_example.com';
+      const first = await refreshAt(
+        REPLICAS[0],
+        (
+          await emulator.signIn(email)
+        ).token,
+      );
+      assert.equal(first.status, 200);
+      assert.equal(
+        first.body.backstageIdentity.identity.userEntityRef,
+        provisioned,
+      );
+      const backstageToken = first.body.backstageIdentity.token;
+      for (const replica of REPLICAS) {
+        assert.ok(
+          await eventually(15, async () => {
+            const response = await fetch(
+              `${replica}/api/catalog/entities/by-name/user/default/newcomer_example.com`,
+              { headers: { authorization: `Bearer ${backstageToken}` } },
+            );
+            await response.body?.cancel();
+            return response.status === 200;
+          }),
+          `${replica}: no ${provisioned} in the catalog within 15 s`,
+        );
+      }
+      // The other replica finds them in the catalog now, as the same User.
+      const second = await refreshAt(
+        REPLICAS[1],
+        (
+          await emulator.signIn(email)
+        ).token,
+      );
+      assert.equal(
+        second.body.backstageIdentity.identity.userEntityRef,
+        provisioned,
+      );
+    });
+
     test('one Access session costs one get-identity call across both replicas', async () => {
       const { token } = await emulator.signIn('linus@example.com');
       emulator.resetCounts();
