@@ -5,7 +5,7 @@ import {
   CloudflareAccessPersonSeenEvent,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { EventsService } from '@backstage/plugin-events-node';
-import { printable } from './audit';
+import { provisionedGroups } from './resolvers';
 import { SessionKeys } from './sessionCache';
 import { CloudflareAccessResult } from './types';
 
@@ -50,15 +50,7 @@ export function createPersonSeenAnnouncer(options: {
         accessGroupIds: result.cfIdentity.groups.map(group => group.id).sort(),
         memberOf: [...(await memberOf())].sort(),
         ...(provisionGroups && {
-          // Within the event's bounds: a title is cut, an oversized id or email left out.
-          provisionedGroups: (result.unmappedAccessGroups ?? [])
-            .filter(({ id }) => id.length <= 200)
-            .map(({ id, name, email }) => ({
-              id,
-              name: printable(name, 190),
-              ...(email && email.length <= 320 && { email }),
-            }))
-            .sort((a, b) => a.id.localeCompare(b.id)),
+          provisionedGroups: provisionedGroups(result),
         }),
       };
       const key = keys.answer('person-seen', facts);

@@ -3,9 +3,11 @@ import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import {
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
-  provisionedGroupEntityName,
+  CloudflareAccessProvisionedGroup,
+  provisionedGroupEntityRef,
   provisionedUserEntityRef,
 } from '@cfaccess/plugin-cloudflare-access-node';
+import { printable } from './audit';
 import {
   AuthResolverCatalogUserQuery,
   AuthResolverContext,
@@ -228,15 +230,23 @@ export async function provisionedMemberOf(
   return mapped.length > 0 ? existingEntityRefs(ctx, mapped) : [];
 }
 
-/** The Groups `provisionGroups` keeps for the person's Access groups that `accessGroups` maps to nothing. */
-export function provisionedGroupRefs(result: CloudflareAccessResult): string[] {
-  return [
-    ...new Set(
-      (result.unmappedAccessGroups ?? []).map(
-        group => `group:default/${provisionedGroupEntityName(group.id)}`,
-      ),
-    ),
-  ];
+/**
+ * The Access groups `provisionGroups` keeps as Groups: those `accessGroups`
+ * maps to nothing, within the person-seen event's bounds (an oversized id or
+ * email left out, the title made printable and cut), sorted by id. The
+ * ownership issued and the event announced both come from this one list.
+ */
+export function provisionedGroups(
+  result: CloudflareAccessResult,
+): CloudflareAccessProvisionedGroup[] {
+  return (result.unmappedAccessGroups ?? [])
+    .filter(({ id }) => id.length <= 200)
+    .map(({ id, name, email }) => ({
+      id,
+      name: printable(name, 190),
+      ...(email && email.length <= 320 && { email }),
+    }))
+    .sort((a, b) => a.id.localeCompare(b.id));
 }
 
 /**
@@ -254,7 +264,11 @@ async function issueForProvisioned(
     : [];
   const memberOf = [
     ...(await provisionedMemberOf(ctx, result)),
-    ...(options.provisionGroups ? provisionedGroupRefs(result) : []),
+    ...(options.provisionGroups
+      ? provisionedGroups(result).map(group =>
+          provisionedGroupEntityRef(group.id),
+        )
+      : []),
   ];
   return ctx.issueToken({
     claims: {

@@ -14,6 +14,7 @@ import {
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
   CloudflareAccessProvisionedGroup,
   provisionedGroupEntityName,
+  provisionedGroupEntityRef,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { ProvisionedPerson } from './store';
 
@@ -48,11 +49,6 @@ export function isProvisionedUser(entity: Entity): boolean {
   return (
     entity.metadata.annotations?.[ANNOTATION_LOCATION] === PROVISIONING_LOCATION
   );
-}
-
-/** The ref of the Group kept for an Access group. */
-function groupRef(group: CloudflareAccessProvisionedGroup): string {
-  return `group:default/${provisionedGroupEntityName(group.id)}`;
 }
 
 /** The Group entity kept for an Access group: named by its id, titled by its display name. */
@@ -95,7 +91,7 @@ export function provisionedGroupEntities(
   );
   for (const person of byLastSeen) {
     for (const group of person.groups) {
-      groups.set(groupRef(group), group);
+      groups.set(provisionedGroupEntityRef(group.id), group);
     }
   }
   return [...groups.values()].map(provisionedGroupEntity);
@@ -121,7 +117,10 @@ export function provisionedUserEntity(person: ProvisionedPerson): UserEntity {
       },
       // Required by the User schema, so empty rather than absent.
       memberOf: [
-        ...new Set([...person.memberOf, ...person.groups.map(groupRef)]),
+        ...new Set([
+          ...person.memberOf,
+          ...person.groups.map(group => provisionedGroupEntityRef(group.id)),
+        ]),
       ],
     },
   };

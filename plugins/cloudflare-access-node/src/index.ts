@@ -12,6 +12,7 @@ export {
   CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
   provisionedGroupEntityName,
+  provisionedGroupEntityRef,
   provisionedUserEntityName,
   provisionedUserEntityRef,
 } from './userNames';

@@ -116,3 +116,13 @@ export function provisionedGroupEntityName(groupId: string): string {
     .slice(0, HASH_LENGTH);
   return `access-group.${hash}`;
 }
+
+/**
+ * The entity ref of the Group provisioned for an Access group (namespace
+ * `default`).
+ *
+ * @public
+ */
+export function provisionedGroupEntityRef(groupId: string): string {
+  return `group:default/${provisionedGroupEntityName(groupId)}`;
+}
