@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AccessEmulator } from '@cfaccess/access-emulator';
 import { freePort } from '../../packages/bench/src/backendProcess';
+import { STANDALONE_NPM_INSTALL } from '../../packages/bench/src/upstreamModule';
 
 const REPO_ROOT = resolve(__dirname, '../..');
 const FIXTURES = join(__dirname, 'fixtures');
@@ -118,18 +119,7 @@ async function pack(dir: string, tarball: string) {
 }
 
 function npmInstall(name: string) {
-  return run(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--no-package-lock',
-      '--loglevel=error',
-    ],
-    join(work, name),
-    name,
-  );
+  return run('npm', STANDALONE_NPM_INSTALL, join(work, name), name);
 }
 
 function refresh(

@@ -23,22 +23,23 @@ async function versionIn(
   }
 }
 
+/** `npm install` for a folder outside the workspace, as a user installs: no lock file, quiet. */
+export const STANDALONE_NPM_INSTALL = [
+  'install',
+  '--no-audit',
+  '--no-fund',
+  '--no-package-lock',
+  '--loglevel=error',
+];
+
 /** Installs the upstream module if needed; resolves to the file to import. */
 export async function installUpstreamModule(): Promise<string> {
   const moduleDir = join(UPSTREAM_DIR, 'node_modules', UPSTREAM_MODULE);
   const wanted = await versionIn(UPSTREAM_DIR, UPSTREAM_MODULE);
   if ((await versionIn(moduleDir)) !== wanted) {
-    await promisify(execFile)(
-      'npm',
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--no-package-lock',
-        '--loglevel=error',
-      ],
-      { cwd: UPSTREAM_DIR },
-    );
+    await promisify(execFile)('npm', STANDALONE_NPM_INSTALL, {
+      cwd: UPSTREAM_DIR,
+    });
   }
   return require.resolve(moduleDir);
 }
