@@ -1,0 +1,103 @@
+/** The verifier's trust edges: a person is never a service token, every token expires, the memo of checked tokens is bounded in bytes. */
+import { ConfigReader } from '@backstage/config';
+import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
+import { readCloudflareAccessConfig } from './config';
+import { CloudflareAccessAuthenticationError } from './errors';
+import { AccessTokenVerifier, MAX_TOKEN_LENGTH } from './verifier';
+
+// The memo's documented bound: 32 MiB, each token counted as its text plus about a kilobyte.
+const REMEMBERED_BYTES_MAX = 32 * 1024 * 1024;
+const ENTRY_OVERHEAD_BYTES = 1024;
+
+describe('AccessTokenVerifier trust edges', () => {
+  let emulator: AccessEmulator;
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({ audience: 'aud' });
+  });
+
+  afterAll(() => emulator.close());
+
+  function verifierFor(
+    options?: ConstructorParameters<typeof AccessTokenVerifier>[1],
+  ) {
+    const config = readCloudflareAccessConfig(
+      new ConfigReader({
+        teamDomain: emulator.url,
+        audience: 'aud',
+        serviceTokens: [{ token: 'bot.access', subject: 'ci-bot@example.com' }],
+      }),
+    );
+    return new AccessTokenVerifier(config, options);
+  }
+
+  it('takes a listed service token as that service token (the control)', async () => {
+    const checked = await verifierFor().check(
+      await emulator.mintServiceToken('bot.access'),
+    );
+    expect(checked.serviceToken?.token).toBe('bot.access');
+  });
+
+  it("does not take a person's token as a service token because its common_name is a listed Client ID", async () => {
+    const token = await emulator.mintServiceToken('bot.access', {
+      sub: 'access-id-of-mallory',
+      email: 'mallory@example.com',
+    });
+    const checked = await verifierFor().check(token);
+    expect(checked.serviceToken).toBeUndefined();
+    expect(checked.claims).toMatchObject({
+      sub: 'access-id-of-mallory',
+      email: 'mallory@example.com',
+    });
+  });
+
+  it('refuses a token signed with a published key but with no exp', async () => {
+    const token = await emulator.mintToken({
+      sub: 'access-id-of-ada',
+      email: 'ada@example.com',
+      exp: undefined,
+    });
+    const error = await verifierFor()
+      .check(token)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareAccessAuthenticationError);
+    // Backstage answers an AuthenticationError with a 401.
+    expect((error as Error).name).toBe('AuthenticationError');
+    expect((error as CloudflareAccessAuthenticationError).reason).toBe(
+      'malformed',
+    );
+  });
+
+  it('verifies an early token again once larger tokens have filled the memo past its byte bound', async () => {
+    // A key set that is never fresh: every verification fetches certs, every remembered token does not.
+    const verifier = verifierFor({ cooldownMs: 10 * 60_000, cacheMaxAgeMs: 0 });
+    const mintLarge = (i: number) =>
+      emulator.mintToken({
+        sub: `access-id-${i}`,
+        email: `person-${i}@example.com`,
+        // Keeps the token near the longest accepted.
+        padding: 'x'.repeat(11_000),
+      });
+    const first = await mintLarge(0);
+    expect(first.length).toBeLessThan(MAX_TOKEN_LENGTH);
+    await verifier.check(first);
+
+    // Enough tokens for their bytes to pass the bound, far fewer than its 10,000 entries.
+    const count =
+      Math.ceil(REMEMBERED_BYTES_MAX / (first.length + ENTRY_OVERHEAD_BYTES)) +
+      100;
+    expect(count).toBeLessThan(5_000);
+    let last = first;
+    for (let i = 1; i <= count; i++) {
+      last = await mintLarge(i);
+      await verifier.check(last);
+    }
+    expect(verifier.rememberedBytes).toBeLessThanOrEqual(REMEMBERED_BYTES_MAX);
+
+    emulator.resetCounts();
+    await verifier.check(last);
+    expect(emulator.requestCount('certs')).toBe(0);
+    await verifier.check(first);
+    expect(emulator.requestCount('certs')).toBe(1);
+  }, 120_000);
+});
