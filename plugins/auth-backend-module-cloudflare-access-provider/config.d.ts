@@ -142,6 +142,25 @@ export interface Config {
              * title), which the provisioned User is a member of and owns.
              */
             provisionGroups?: boolean;
+            /**
+             * With `provisionUsers`: no new person is provisioned once this
+             * many provisioned Users are in the catalog (403
+             * `provisioning_limit`); those provisioned keep signing in.
+             * Default 10000.
+             */
+            maxProvisionedUsers?: number;
+            /**
+             * With `provisionUsers`: at most this many new people are
+             * provisioned an hour, on each replica (403
+             * `provisioning_limit` past it). Default 100.
+             */
+            maxNewProvisionedUsersPerHour?: number;
+            /**
+             * With `provisionGroups`: at most this many Groups are
+             * provisioned for one person, the first by Access group id.
+             * Default 50.
+             */
+            maxProvisionedGroupsPerUser?: number;
           }>;
         };
       };

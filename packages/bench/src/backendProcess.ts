@@ -103,8 +103,14 @@ function backendConfig(
       providers: { cfaccess: options.provider },
     },
     catalog: {
-      rules: [{ allow: ['User', 'Group'] }],
-      locations: [{ type: 'file', target: options.catalogFile }],
+      rules: [{ allow: ['Location'] }],
+      locations: [
+        {
+          type: 'file',
+          target: options.catalogFile,
+          rules: [{ allow: ['User', 'Group'] }],
+        },
+      ],
     },
   };
 }

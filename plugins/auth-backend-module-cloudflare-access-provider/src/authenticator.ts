@@ -1,5 +1,9 @@
 /** The proxy authenticator: finds the Access token, verifies it and attaches the identity behind it. */
 import {
+  accessGroupIdKey,
+  asciiLowerCase,
+} from '@cfaccess/plugin-cloudflare-access-node';
+import {
   AuditorService,
   CacheService,
   LoggerService,
@@ -78,8 +82,8 @@ function refsOf(
   accessGroups: Map<string, string[]>,
 ): string[] {
   return [
-    ...(accessGroups.get(group.id.toLowerCase()) ?? []),
-    ...((group.email && accessGroups.get(group.email.toLowerCase())) || []),
+    ...(accessGroups.get(accessGroupIdKey(group.id)) ?? []),
+    ...((group.email && accessGroups.get(asciiLowerCase(group.email))) || []),
   ];
 }
 

@@ -11,6 +11,7 @@ import {
   AuthResolverCatalogUserQuery,
   AuthResolverContext,
 } from '@backstage/plugin-auth-node';
+import { isCloudflareAccessProvisioned } from '@cfaccess/plugin-cloudflare-access-node';
 import {
   CloudflareAccessNotAllowedError,
   isConflict,
@@ -21,21 +22,32 @@ import { SessionKeys } from './sessionCache';
 /** A catalog answer as the cache service stores it (JSON): what the catalog said, and when. */
 type CachedAnswer<T> = { value: T; at: number };
 
-/** Lists which of some entity refs exist in the catalog, in one request. */
-export type CatalogRefChecker = (refs: string[]) => Promise<string[]>;
+/** An entity that exists in the catalog, and whether the catalog module provisioned it. */
+export type ExistingEntity = { entityRef: string; provisioned: boolean };
 
-// The batched check of the module's sign-in chain, for the resolver contexts it builds.
-const refCheckers = new WeakMap<AuthResolverContext, CatalogRefChecker>();
+/** Lists which of some entity refs exist in the catalog, in one request. */
+export type CatalogRefChecker = (refs: string[]) => Promise<ExistingEntity[]>;
+
+/** The location registered through the catalog API that an entity comes from, if it does. */
+export type RegisteredLocationFinder = (entityRef: string) => Promise<unknown>;
+
+/** What the module's sign-in chain knows how to ask the catalog, for the resolver contexts it builds. */
+type CatalogQuestions = {
+  existing?: CatalogRefChecker;
+  registeredLocation?: RegisteredLocationFinder;
+  provisionedUsers?: () => Promise<number>;
+};
+const catalogQuestions = new WeakMap<AuthResolverContext, CatalogQuestions>();
 
 /**
  * Which of `refs` exist in the catalog: one batched request in this module's
  * sign-in chain, else one lookup per ref (callers bound `refs` by config).
  */
-export async function existingEntityRefs(
+export async function existingEntities(
   ctx: AuthResolverContext,
   refs: string[],
-): Promise<string[]> {
-  const check = refCheckers.get(ctx);
+): Promise<ExistingEntity[]> {
+  const check = catalogQuestions.get(ctx)?.existing;
   if (check) {
     return check(refs);
   }
@@ -43,7 +55,12 @@ export async function existingEntityRefs(
     refs.map(async ref => {
       try {
         const { entity } = await ctx.findCatalogUser({ entityRef: ref });
-        return [stringifyEntityRef(entity)];
+        return [
+          {
+            entityRef: stringifyEntityRef(entity),
+            provisioned: isCloudflareAccessProvisioned(entity),
+          },
+        ];
       } catch (error) {
         if (isNotFound(error)) {
           return [];
@@ -53,6 +70,32 @@ export async function existingEntityRefs(
     }),
   );
   return found.flat();
+}
+
+/** Which of `refs` exist in the catalog. */
+export async function existingEntityRefs(
+  ctx: AuthResolverContext,
+  refs: string[],
+): Promise<string[]> {
+  return (await existingEntities(ctx, refs)).map(({ entityRef }) => entityRef);
+}
+
+/**
+ * The location registered through the catalog API that an entity comes
+ * from, where the sign-in chain can ask; undefined elsewhere.
+ */
+export async function registeredLocationOf(
+  ctx: AuthResolverContext,
+  entityRef: string,
+): Promise<unknown> {
+  return catalogQuestions.get(ctx)?.registeredLocation?.(entityRef);
+}
+
+/** How many Users are provisioned, where the sign-in chain can ask; undefined elsewhere. */
+export async function provisionedUserCount(
+  ctx: AuthResolverContext,
+): Promise<number | undefined> {
+  return catalogQuestions.get(ctx)?.provisionedUsers?.();
 }
 
 /**
@@ -95,10 +138,18 @@ export function catalogLookups(
   options: {
     findUserRefs?: CatalogUserRefFinder;
     findExistingRefs?: CatalogRefChecker;
+    findRegisteredLocations?: RegisteredLocationFinder;
+    countProvisionedUsers?: () => Promise<number>;
     reuse?: { cache: CacheService; keys: SessionKeys; ttlMs: number };
   },
 ): CatalogLookups {
-  const { findUserRefs, findExistingRefs, reuse } = options;
+  const {
+    findUserRefs,
+    findExistingRefs,
+    findRegisteredLocations,
+    countProvisionedUsers,
+    reuse,
+  } = options;
   let oldest: number | undefined;
   const used = (at: number) => {
     oldest = oldest === undefined ? at : Math.min(oldest, at);
@@ -131,7 +182,7 @@ export function catalogLookups(
 
   /** The catalog's answer to a question, reused from the cache when `reuse` is on; failures are never kept. */
   const reused = async <T>(
-    kind: 'catalog-user' | 'catalog-refs',
+    kind: 'catalog-user' | 'catalog-entities',
     question: unknown,
     ask: () => Promise<T>,
   ): Promise<T> => {
@@ -185,10 +236,15 @@ export function catalogLookups(
       return ctx.issueToken({ claims: { sub, ent } });
     },
   };
-  if (findExistingRefs) {
-    refCheckers.set(lookups, refs =>
-      reused('catalog-refs', [...refs].sort(), () => findExistingRefs(refs)),
-    );
-  }
+  catalogQuestions.set(lookups, {
+    existing:
+      findExistingRefs &&
+      (refs =>
+        reused('catalog-entities', [...refs].sort(), () =>
+          findExistingRefs(refs),
+        )),
+    registeredLocation: findRegisteredLocations,
+    provisionedUsers: countProvisionedUsers,
+  });
   return { ctx: lookups, oldestAnswerAt: () => oldest };
 }

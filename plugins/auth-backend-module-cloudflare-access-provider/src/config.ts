@@ -2,6 +2,7 @@
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
+import { accessGroupEntryKey } from '@cfaccess/plugin-cloudflare-access-node';
 import { CloudflareAccessServiceToken } from './types';
 
 /** The header Access puts the application token in. */
@@ -31,7 +32,7 @@ export type CloudflareAccessConfig = {
   identityTimeoutMs: number;
   /** How long get-identity's answer is trusted before the session is checked again. */
   sessionCheckIntervalMs: number;
-  /** Backstage Group refs by Access group id or group email (lower case), from `accessGroups`. */
+  /** Backstage Group refs by Access group id or group email (keyed by `accessGroupEntryKey`), from `accessGroups`. */
   accessGroups: Map<string, string[]>;
   /** How long a resolved sign-in is reused for the same Access session; 0 disables. */
   signInCacheSeconds: number;
@@ -186,8 +187,8 @@ function readAccessGroups(config: Config): Map<string, string[]> {
         'Write the catalog Group the Access group stands for, e.g. group:default/platform.',
       );
     }
-    const refs = groups.get(id.toLowerCase()) ?? [];
-    groups.set(id.toLowerCase(), [...new Set([...refs, entityRef])]);
+    const refs = groups.get(accessGroupEntryKey(id)) ?? [];
+    groups.set(accessGroupEntryKey(id), [...new Set([...refs, entityRef])]);
   });
   return groups;
 }
@@ -282,4 +283,19 @@ function readConfig(config: Config): CloudflareAccessConfig {
     }),
     cacheNamespace: config.getOptionalString('cacheNamespace'),
   };
+}
+
+/**
+ * Whether `catalog.rules` lets every location, those anyone signed in can
+ * register through the catalog API among them, add User entities (a rule
+ * that allows `User` with no `locations`).
+ */
+export function catalogRulesAllowUsersEverywhere(rootConfig: Config): boolean {
+  return (rootConfig.getOptionalConfigArray('catalog.rules') ?? []).some(
+    rule =>
+      !rule.has('locations') &&
+      (rule.getOptionalStringArray('allow') ?? []).some(
+        kind => kind.toLowerCase() === 'user',
+      ),
+  );
 }

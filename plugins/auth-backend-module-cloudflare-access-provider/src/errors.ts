@@ -39,7 +39,9 @@ export type CloudflareAccessNotAllowedReason =
   | 'domain'
   | 'group'
   | 'groups_unavailable'
-  | 'no_email';
+  | 'no_email'
+  | 'provisioned_name_taken'
+  | 'provisioning_limit';
 
 const AUDIENCE_FIX =
   'set auth.providers.cfaccess.audience to the AUD tag of this Access application';

@@ -7,7 +7,12 @@ import {
   ANNOTATION_LOCATION,
   stringifyEntityRef,
 } from '@backstage/catalog-model';
-import { CLOUDFLARE_ACCESS_PROVISIONING_LOCATION } from '@cfaccess/plugin-cloudflare-access-node';
+import {
+  CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
+  isCloudflareAccessProvisioned,
+  readCloudflareAccessProvisioningPolicy,
+  userSourceOf,
+} from '@cfaccess/plugin-cloudflare-access-node';
 import {
   AuthResolverCatalogUserQuery,
   authProvidersExtensionPoint,
@@ -18,7 +23,10 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { createSignInAudit } from './audit';
 import { createCloudflareAccessAuthenticator } from './authenticator';
-import { readCloudflareAccessConfig } from './config';
+import {
+  catalogRulesAllowUsersEverywhere,
+  readCloudflareAccessConfig,
+} from './config';
 import { createPersonSeenAnnouncer } from './personSeen';
 import { cloudflareAccessSignInResolvers } from './resolvers';
 import { readCloudflareAccessSignInResolver } from './resolverChain';
@@ -44,6 +52,32 @@ function userFilter(query: AuthResolverCatalogUserQuery) {
     };
   }
   return undefined;
+}
+
+// What the lookups read of an entity: its ref and where it comes from.
+const ENTITY_FIELDS = [
+  'kind',
+  'metadata.namespace',
+  'metadata.name',
+  'metadata.annotations',
+];
+
+// How long the count of provisioned Users is reused: the bound may be passed by the new people of that time.
+const CATALOG_FACTS_TTL_MS = 30_000;
+
+/** Reads a catalog fact at most once per TTL, one read in flight; a failed read is not kept. */
+function reusedFact<T>(read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > CATALOG_FACTS_TTL_MS) {
+      const value = read();
+      last = { at: Date.now(), value };
+      value.catch(() => {
+        last = undefined;
+      });
+    }
+    return last.value;
+  };
 }
 
 /**
@@ -88,6 +122,28 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
           logger,
           auditor,
         });
+        const credentials = () => auth.getOwnServiceCredentials();
+        const findRegisteredLocations = async (entityRef: string) =>
+          catalog.getLocationByEntity(entityRef, {
+            credentials: await credentials(),
+          });
+        const countProvisionedUsers = reusedFact(
+          async () =>
+            (
+              await catalog.queryEntities(
+                {
+                  filter: {
+                    kind: 'user',
+                    [`metadata.annotations.${ANNOTATION_LOCATION}`]:
+                      CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
+                  },
+                  fields: ['metadata.name'],
+                  limit: 1,
+                },
+                { credentials: await credentials() },
+              )
+            ).totalItems,
+        );
         const findUserRefs = async (query: AuthResolverCatalogUserQuery) => {
           const filter = userFilter(query);
           if (!filter) {
@@ -96,23 +152,19 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
           const { items } = await catalog.getEntities(
             {
               filter,
-              fields: [
-                'kind',
-                'metadata.namespace',
-                'metadata.name',
-                'metadata.annotations',
-              ],
+              fields: ENTITY_FIELDS,
             },
-            { credentials: await auth.getOwnServiceCredentials() },
+            { credentials: await credentials() },
           );
-          // A provisioned User yields to one kept elsewhere (org.yaml, an identity provider's
-          // entity provider), until the catalog module's next sync drops it.
-          const keptElsewhere = items.filter(
-            entity =>
-              entity.metadata.annotations?.[ANNOTATION_LOCATION] !==
-              CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
+          // A provisioned User yields to one the operator's sources keep (org.yaml, an identity
+          // provider's entity provider), never to one registered through the catalog API.
+          const sources = await Promise.all(
+            items.map(entity => userSourceOf(entity, findRegisteredLocations)),
           );
-          return (keptElsewhere.length > 0 ? keptElsewhere : items).map(
+          const ranked = ['operator', 'provisioned', 'registered'].map(source =>
+            items.filter((_entity, index) => sources[index] === source),
+          );
+          return (ranked.find(entities => entities.length > 0) ?? []).map(
             entity => stringifyEntityRef(entity),
           );
         };
@@ -120,12 +172,19 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
           const { items } = await catalog.getEntitiesByRefs(
             {
               entityRefs,
-              fields: ['kind', 'metadata.namespace', 'metadata.name'],
+              fields: ENTITY_FIELDS,
             },
-            { credentials: await auth.getOwnServiceCredentials() },
+            { credentials: await credentials() },
           );
           return items.flatMap(entity =>
-            entity ? [stringifyEntityRef(entity)] : [],
+            entity
+              ? [
+                  {
+                    entityRef: stringifyEntityRef(entity),
+                    provisioned: isCloudflareAccessProvisioned(entity),
+                  },
+                ]
+              : [],
           );
         };
         providers.registerProvider({
@@ -133,6 +192,14 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
           factory: ctx => {
             // Read once here; the authenticator's initialize gets the same reading.
             const accessConfig = readCloudflareAccessConfig(ctx.config);
+            if (
+              readCloudflareAccessProvisioningPolicy(rootConfig) &&
+              catalogRulesAllowUsersEverywhere(rootConfig)
+            ) {
+              logger.warn(
+                'provisionUsers is on and catalog.rules allows User entities from every location, so anyone signed in can register a User through the catalog API; allow User and Group only on your org locations, as create-app does (catalog.rules: [{ allow: [Component, System, API, Resource, Location] }] plus rules: [{ allow: [User, Group] }] on the org location)',
+              );
+            }
             const keys = new SessionKeys(accessConfig);
             return createProxyAuthProviderFactory({
               authenticator,
@@ -146,6 +213,8 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
                 accessConfig,
                 findUserRefs,
                 findExistingRefs,
+                findRegisteredLocations,
+                countProvisionedUsers,
                 cache: sessions,
                 keys,
                 providerId: ctx.providerId,

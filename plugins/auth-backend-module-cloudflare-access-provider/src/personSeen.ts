@@ -3,9 +3,9 @@ import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
 import {
   CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
   CloudflareAccessPersonSeenEvent,
+  CloudflareAccessProvisionedGroup,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { EventsService } from '@backstage/plugin-events-node';
-import { provisionedGroups } from './resolvers';
 import { SessionKeys } from './sessionCache';
 import { CloudflareAccessResult } from './types';
 
@@ -18,8 +18,8 @@ export type PersonSeenAnnouncer = (
   options: {
     /** The mapped Groups that exist. */
     memberOf: () => Promise<string[]>;
-    /** Whether the unmapped Access groups are kept as Groups too. */
-    provisionGroups: boolean;
+    /** The unmapped Access groups kept as Groups (the resolver's provisionGroups), if any. */
+    provisionedGroups?: CloudflareAccessProvisionedGroup[];
   },
 ) => Promise<void>;
 
@@ -38,7 +38,7 @@ export function createPersonSeenAnnouncer(options: {
   logger: LoggerService;
 }): PersonSeenAnnouncer {
   const { events, cache, keys, logger } = options;
-  return async (result, { memberOf, provisionGroups }) => {
+  return async (result, { memberOf, provisionedGroups }) => {
     if (result.serviceToken || result.degraded || !result.claims.email) {
       return;
     }
@@ -49,9 +49,7 @@ export function createPersonSeenAnnouncer(options: {
         displayName: result.cfIdentity.name || undefined,
         accessGroupIds: result.cfIdentity.groups.map(group => group.id).sort(),
         memberOf: [...(await memberOf())].sort(),
-        ...(provisionGroups && {
-          provisionedGroups: provisionedGroups(result),
-        }),
+        ...(provisionedGroups && { provisionedGroups }),
       };
       const key = keys.answer('person-seen', facts);
       if (await cache.get(key)) {

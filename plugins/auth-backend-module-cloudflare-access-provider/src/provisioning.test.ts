@@ -50,7 +50,12 @@ async function until(check: () => boolean) {
 function startProvisioning(
   emulator: AccessEmulator,
   seen: EventParams[],
-  options: { provisionGroups?: boolean; serviceTokens?: JsonObject[] } = {},
+  options: {
+    provisionGroups?: boolean;
+    serviceTokens?: JsonObject[];
+    allowedDomains?: string[];
+    readyUser?: string;
+  } = {},
 ) {
   return startCfaccessBackend({
     provider: {
@@ -65,7 +70,7 @@ function startProvisioning(
         resolvers: [
           {
             resolver: 'emailMatchingUserEntityProfileEmail',
-            allowedDomains: ['example.com'],
+            allowedDomains: options.allowedDomains ?? ['example.com'],
             provisionUsers: true,
             ...(options.provisionGroups && { provisionGroups: true }),
           },
@@ -73,7 +78,7 @@ function startProvisioning(
       },
     },
     catalogFile: FIXTURE_CATALOG,
-    readyUser: 'deploy-bot',
+    readyUser: options.readyUser ?? 'deploy-bot',
     config: { events: { useEventBus: 'never' } },
     features: [eventsServiceFactory, personSeenRecorder(seen)],
   });
@@ -201,7 +206,7 @@ describe('provisionGroups: the unmapped Access groups of a provisioned person be
     expect(res.body.backstageIdentity.identity.ownershipEntityRefs).toEqual([
       'user:default/grouped_example.com',
       'group:default/security',
-      'group:default/access-group-g-made-by-someone',
+      `group:default/${provisionedGroupEntityName('G-Made-By-Someone')}`,
       `group:default/${hashed}`,
     ]);
     await until(() => seen.length > 0);
@@ -255,4 +260,124 @@ describe('provisionUsers config', () => {
       }
     },
   );
+});
+
+describe('provisioning takes nothing that is not the person’s', () => {
+  let emulator: AccessEmulator;
+  let backend: CfaccessBackend;
+  const seen: EventParams[] = [];
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({
+      audience: 'aud',
+      users: [
+        { email: 'pat.o_brien@example.com', groups: [] },
+        { email: 'x@\u212Apmg.com', groups: [] },
+        {
+          email: 'capturer@example.com',
+          groups: [
+            { id: 'captured', name: 'Captured' },
+            { id: 'Admins', name: 'Admins' },
+            { id: 'admins', name: 'admins' },
+          ],
+        },
+      ],
+    });
+    backend = await startProvisioning(emulator, seen, {
+      provisionGroups: true,
+      allowedDomains: ['example.com', 'kpmg.com'],
+      readyUser: 'pat.o_brien_example.com',
+    });
+  });
+
+  afterAll(async () => {
+    await backend.stop();
+    await emulator.close();
+  });
+
+  it('refuses a person whose provisioned name another source holds', async () => {
+    const { token } = await emulator.signIn('pat.o_brien@example.com');
+    const res = await backend.refresh(token);
+    expect(res.status).toBe(403);
+    expect(res.body.error.reason).toBe('provisioned_name_taken');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('never lets the Kelvin sign pass for k in an allowed domain', async () => {
+    const { token } = await emulator.signIn('x@\u212Apmg.com');
+    const res = await backend.refresh(token);
+    expect(res.status).toBe(403);
+    expect(res.body.error.reason).toBe('domain');
+  });
+
+  it('grants no Group of another source named like a provisioned Group, and keeps Admins apart from admins', async () => {
+    const { token } = await emulator.signIn('capturer@example.com');
+    const res = await backend.refresh(token);
+    expect(res.status).toBe(200);
+    const owned = res.body.backstageIdentity.identity.ownershipEntityRefs;
+    expect(owned).not.toContain('group:default/access-group-captured');
+    expect(owned).toEqual([
+      'user:default/capturer_example.com',
+      `group:default/${provisionedGroupEntityName('Admins')}`,
+      'group:default/access-group-admins',
+    ]);
+  });
+});
+
+describe('provisioning bounds', () => {
+  let emulator: AccessEmulator;
+  let backend: CfaccessBackend;
+  const people = ['a@example.com', 'a+1@example.com', 'a+2@example.com'];
+
+  beforeAll(async () => {
+    emulator = await startAccessEmulator({
+      audience: 'aud',
+      users: people.map(email => ({ email, groups: [] })),
+    });
+    backend = await startCfaccessBackend({
+      provider: {
+        teamDomain: emulator.url,
+        audience: 'aud',
+        signInCacheDuration: 0,
+        signIn: {
+          resolvers: [
+            {
+              resolver: 'emailMatchingUserEntityProfileEmail',
+              allowedDomains: ['example.com'],
+              provisionUsers: true,
+              maxNewProvisionedUsersPerHour: 2,
+            },
+          ],
+        },
+      },
+      catalogFile: FIXTURE_CATALOG,
+      readyUser: 'deploy-bot',
+    });
+  });
+
+  afterAll(async () => {
+    await backend.stop();
+    await emulator.close();
+  });
+
+  it('refuses new people past maxNewProvisionedUsersPerHour, naming the bound, and keeps those admitted signing in', async () => {
+    const statuses = [];
+    for (const email of people) {
+      const { token } = await emulator.signIn(email);
+      const res = await backend.refresh(token);
+      statuses.push([res.status, res.body.error?.reason]);
+    }
+    expect(statuses).toEqual([
+      [200, undefined],
+      [200, undefined],
+      [403, 'provisioning_limit'],
+    ]);
+    const again = await emulator.signIn('a@example.com');
+    expect((await backend.refresh(again.token)).status).toBe(200);
+    expect(
+      backend.audited.filter(
+        event => event.meta?.reason === 'provisioning_limit',
+      ),
+    ).toHaveLength(1);
+  });
 });

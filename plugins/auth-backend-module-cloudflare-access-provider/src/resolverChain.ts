@@ -16,11 +16,16 @@ import {
   CatalogRefChecker,
   CatalogUserRefFinder,
   catalogLookups,
+  RegisteredLocationFinder,
 } from './catalogLookups';
 import { CloudflareAccessConfig } from './config';
 import { CloudflareAccessNotAllowedError, isNotFound } from './errors';
 import { PersonSeenAnnouncer } from './personSeen';
-import { provisionedMemberOf } from './resolvers';
+import {
+  CloudflareAccessSignInResolverOptions,
+  provisionedGroups,
+  provisionedMemberOf,
+} from './resolvers';
 import { MIN_TOKEN_LIFE_MS, SessionKeys } from './sessionCache';
 import { CloudflareAccessResult } from './types';
 
@@ -52,6 +57,8 @@ export function readCloudflareAccessSignInResolver(options: {
   accessConfig: CloudflareAccessConfig;
   findUserRefs?: CatalogUserRefFinder;
   findExistingRefs?: CatalogRefChecker;
+  findRegisteredLocations?: RegisteredLocationFinder;
+  countProvisionedUsers?: () => Promise<number>;
   cache?: CacheService;
   /** Keys of this deployment's session state. */
   keys: SessionKeys;
@@ -67,6 +74,8 @@ export function readCloudflareAccessSignInResolver(options: {
     accessConfig,
     findUserRefs,
     findExistingRefs,
+    findRegisteredLocations,
+    countProvisionedUsers,
     cache,
     keys,
     providerId,
@@ -126,7 +135,12 @@ export function readCloudflareAccessSignInResolver(options: {
     const resolver = factories[name](
       Object.keys(resolverOptions).length > 0 ? resolverOptions : undefined,
     ) as SignInResolver<CloudflareAccessResult>;
-    return { name, resolver, provisions, provisionsGroups };
+    return {
+      name,
+      resolver,
+      provisions,
+      options: resolverOptions as CloudflareAccessSignInResolverOptions,
+    };
   });
 
   const resolve = async (
@@ -134,7 +148,12 @@ export function readCloudflareAccessSignInResolver(options: {
     ctx: AuthResolverContext,
   ): Promise<BackstageSignInResult> => {
     const misses: string[] = [];
-    for (const { name, resolver, provisions, provisionsGroups } of resolvers) {
+    for (const {
+      name,
+      resolver,
+      provisions,
+      options: resolverOptions,
+    } of resolvers) {
       try {
         const result = await resolver(info, ctx);
         if (provisions && announce) {
@@ -144,7 +163,7 @@ export function readCloudflareAccessSignInResolver(options: {
             ctx,
             result,
             announce,
-            provisionsGroups,
+            resolverOptions,
           ).catch(() => {});
         }
         return result;
@@ -171,7 +190,12 @@ export function readCloudflareAccessSignInResolver(options: {
   });
   return async (info, ctx) => {
     if (!cache || reuseMs <= 0) {
-      const lookups = catalogLookups(ctx, { findUserRefs, findExistingRefs });
+      const lookups = catalogLookups(ctx, {
+        findUserRefs,
+        findExistingRefs,
+        findRegisteredLocations,
+        countProvisionedUsers,
+      });
       return (await resolveAudited(info, lookups.ctx)).result;
     }
     const key = keys.session('sign-in', info.result.claims, providerId);
@@ -194,6 +218,8 @@ export function readCloudflareAccessSignInResolver(options: {
     const answers = catalogLookups(ctx, {
       findUserRefs,
       findExistingRefs,
+      findRegisteredLocations,
+      countProvisionedUsers,
       reuse: { cache, keys, ttlMs: reuseMs },
     });
     const { result, claims } = await resolveAudited(info, answers.ctx);
@@ -265,13 +291,15 @@ async function announceProvisioned(
   ctx: AuthResolverContext,
   result: BackstageSignInResult,
   announce: PersonSeenAnnouncer,
-  provisionGroups: boolean,
+  options: CloudflareAccessSignInResolverOptions,
 ) {
   const { sub } = decodeJwt(result.token);
   if (sub && sub === provisionedUserEntityRef(info.result.claims.email)) {
     await announce(info.result, {
       memberOf: () => provisionedMemberOf(ctx, info.result),
-      provisionGroups,
+      ...(options.provisionGroups && {
+        provisionedGroups: provisionedGroups(info.result, options),
+      }),
     });
   }
 }

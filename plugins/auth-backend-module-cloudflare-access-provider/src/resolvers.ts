@@ -2,10 +2,16 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import {
+  accessGroupIdKey,
+  asciiLowerCase,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
   CloudflareAccessProvisionedGroup,
+  isCloudflareAccessProvisioned,
+  isEmailInDomains,
+  PROVISIONING_DEFAULTS,
   provisionedGroupEntityRef,
   provisionedUserEntityRef,
+  userSourceOf,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { printable } from './audit';
 import {
@@ -15,7 +21,12 @@ import {
   SignInInfo,
 } from '@backstage/plugin-auth-node';
 import { z } from 'zod/v3';
-import { existingEntityRefs } from './catalogLookups';
+import {
+  existingEntities,
+  existingEntityRefs,
+  provisionedUserCount,
+  registeredLocationOf,
+} from './catalogLookups';
 import { CloudflareAccessNotAllowedError, isNotFound } from './errors';
 import {
   CloudflareAccessGroup,
@@ -52,6 +63,12 @@ export type CloudflareAccessSignInResolverOptions = {
    * (`group:default/access-group-<id>`), which the User is a member of.
    */
   provisionGroups?: boolean;
+  /** With `provisionUsers`: no new person is provisioned past this many provisioned Users (default 10000). */
+  maxProvisionedUsers?: number;
+  /** With `provisionUsers`: at most this many new people an hour, per replica (default 100). */
+  maxNewProvisionedUsersPerHour?: number;
+  /** With `provisionGroups`: at most this many Groups provisioned for one person, the first by id (default 50). */
+  maxProvisionedGroupsPerUser?: number;
 };
 
 type ResolverOptions = CloudflareAccessSignInResolverOptions;
@@ -66,6 +83,9 @@ const optionsSchema: z.ZodType<ResolverOptions | undefined> = z
     dangerouslyAllowSignInWithoutUserInCatalog: z.boolean().optional(),
     provisionUsers: z.boolean().optional(),
     provisionGroups: z.boolean().optional(),
+    maxProvisionedUsers: z.number().int().min(0).optional(),
+    maxNewProvisionedUsersPerHour: z.number().int().min(0).optional(),
+    maxProvisionedGroupsPerUser: z.number().int().min(0).optional(),
   })
   .strict()
   .optional();
@@ -101,10 +121,10 @@ export function splitEmail(
 
 /** Whether an entry of `allowedGroups` names this group: by id or group email, by name only when asked to. */
 function isGroup(group: CloudflareAccessGroup, entry: string, byName: boolean) {
-  const wanted = entry.toLowerCase();
   return (
-    group.id.toLowerCase() === wanted ||
-    (group.email !== '' && group.email.toLowerCase() === wanted) ||
+    accessGroupIdKey(group.id) === accessGroupIdKey(entry) ||
+    (group.email !== '' &&
+      asciiLowerCase(group.email) === asciiLowerCase(entry)) ||
     (byName && group.name === entry)
   );
 }
@@ -113,8 +133,7 @@ function checkAllowed(info: Info, name: string, options: ResolverOptions) {
   const email = emailOf(info);
   const { allowedDomains, allowedGroups } = options;
   if (allowedDomains) {
-    const domain = splitEmail(email)?.domain.toLowerCase();
-    if (!allowedDomains.some(allowed => allowed.toLowerCase() === domain)) {
+    if (!isEmailInDomains(email, allowedDomains)) {
       throw new CloudflareAccessNotAllowedError(
         'domain',
         `${
@@ -238,6 +257,7 @@ export async function provisionedMemberOf(
  */
 export function provisionedGroups(
   result: CloudflareAccessResult,
+  options: ResolverOptions,
 ): CloudflareAccessProvisionedGroup[] {
   return (result.unmappedAccessGroups ?? [])
     .filter(({ id }) => id.length <= 200)
@@ -246,28 +266,147 @@ export function provisionedGroups(
       name: printable(name, 190),
       ...(email && email.length <= 320 && { email }),
     }))
-    .sort((a, b) => a.id.localeCompare(b.id));
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(
+      0,
+      options.maxProvisionedGroupsPerUser ??
+        PROVISIONING_DEFAULTS.maxProvisionedGroupsPerUser,
+    );
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * Admits new people to provisioning within the resolver's bounds: no more
+ * than `maxProvisionedUsers` provisioned Users in the catalog, and no more
+ * than `maxNewProvisionedUsersPerHour` new people an hour on this replica.
+ * People already provisioned are never held back.
+ */
+class NewPeopleBound {
+  // New people admitted in the last hour, by entity ref; bounded by the hourly bound.
+  readonly #admitted = new Map<string, number>();
+
+  constructor(private readonly options: ResolverOptions) {}
+
+  async admit(ctx: AuthResolverContext, userEntityRef: string) {
+    const now = Date.now();
+    for (const [ref, at] of this.#admitted) {
+      if (at <= now - HOUR_MS) {
+        this.#admitted.delete(ref);
+      }
+    }
+    if (this.#admitted.has(userEntityRef)) {
+      return;
+    }
+    const maxUsers =
+      this.options.maxProvisionedUsers ??
+      PROVISIONING_DEFAULTS.maxProvisionedUsers;
+    const maxPerHour =
+      this.options.maxNewProvisionedUsersPerHour ??
+      PROVISIONING_DEFAULTS.maxNewProvisionedUsersPerHour;
+    if (this.#admitted.size >= maxPerHour) {
+      throw new CloudflareAccessNotAllowedError(
+        'provisioning_limit',
+        `${userEntityRef} is not provisioned: ${maxPerHour} new people were provisioned in the last hour, the resolver's maxNewProvisionedUsersPerHour; try again later`,
+      );
+    }
+    const count = await provisionedUserCount(ctx);
+    if (count !== undefined && count >= maxUsers) {
+      throw new CloudflareAccessNotAllowedError(
+        'provisioning_limit',
+        `${userEntityRef} is not provisioned: ${count} Users are provisioned, the resolver's maxProvisionedUsers; raise it or remove Users`,
+      );
+    }
+    this.#admitted.set(userEntityRef, now);
+  }
+}
+
+/**
+ * Refuses a provisioned name that another source holds, or that a User
+ * provisioned for another email holds: a sign-in never takes it over.
+ */
+async function checkNameIsFree(
+  ctx: AuthResolverContext,
+  userEntityRef: string,
+  email: string,
+): Promise<'new' | 'provisioned'> {
+  let holder: Entity;
+  try {
+    holder = (await ctx.findCatalogUser({ entityRef: userEntityRef })).entity;
+  } catch (error) {
+    if (isNotFound(error)) {
+      return 'new';
+    }
+    throw error;
+  }
+  const holderEmail = (holder.spec?.profile as { email?: unknown } | undefined)
+    ?.email;
+  if (
+    isCloudflareAccessProvisioned(holder) &&
+    typeof holderEmail === 'string' &&
+    asciiLowerCase(holderEmail) === asciiLowerCase(email)
+  ) {
+    return 'provisioned';
+  }
+  throw new CloudflareAccessNotAllowedError(
+    'provisioned_name_taken',
+    `${email} would be provisioned as ${userEntityRef}, which ${
+      isCloudflareAccessProvisioned(holder)
+        ? 'is provisioned for another email'
+        : 'an entity of another source holds'
+    }; give this person a User entity of their own, or rename the other`,
+  );
+}
+
+/**
+ * The Groups `provisionGroups` grants for the person's unmapped Access
+ * groups: each Group is the provisioned one, or not in the catalog yet; one
+ * of another source with the same name is never granted.
+ */
+async function provisionedGroupRefs(
+  ctx: AuthResolverContext,
+  result: CloudflareAccessResult,
+  options: ResolverOptions,
+): Promise<string[]> {
+  const refs = provisionedGroups(result, options).map(group =>
+    provisionedGroupEntityRef(group.id),
+  );
+  if (refs.length === 0) {
+    return [];
+  }
+  const heldElsewhere = new Set(
+    (await existingEntities(ctx, refs))
+      .filter(({ provisioned }) => !provisioned)
+      .map(({ entityRef }) => entityRef),
+  );
+  return refs.filter(ref => !heldElsewhere.has(ref));
 }
 
 /**
  * Signs a person in as the User that provisioning creates for their email,
- * with the ownership that User will have, before the catalog has it.
+ * with the ownership their live Access groups give, whether or not the
+ * catalog has the User yet: never the catalog's `memberOf`, which lags
+ * behind a change and which an event could have written.
  */
 async function issueForProvisioned(
   ctx: AuthResolverContext,
   result: CloudflareAccessResult,
   userEntityRef: string,
   options: ResolverOptions,
+  bounds: NewPeopleBound,
 ) {
+  if (
+    (await checkNameIsFree(ctx, userEntityRef, result.claims.email)) === 'new'
+  ) {
+    await bounds.admit(ctx, userEntityRef);
+  }
   const fromGroups = options.ownershipFromAccessGroups
     ? await accessGroupRefs(ctx, result, options)
     : [];
   const memberOf = [
     ...(await provisionedMemberOf(ctx, result)),
     ...(options.provisionGroups
-      ? provisionedGroups(result).map(group =>
-          provisionedGroupEntityRef(group.id),
-        )
+      ? await provisionedGroupRefs(ctx, result, options)
       : []),
   ];
   return ctx.issueToken({
@@ -276,6 +415,35 @@ async function issueForProvisioned(
       ent: [...new Set([userEntityRef, ...memberOf, ...fromGroups])],
     },
   });
+}
+
+/**
+ * Why a User found for a person is not theirs to sign in as, or undefined
+ * when it is: a provisioned User signs in only its own email's person, and
+ * only through a resolver that provisions; with `provisionUsers`, a User
+ * registered through the catalog API is never taken over a provisioned one.
+ */
+async function notTheirs(
+  ctx: AuthResolverContext,
+  entity: Entity,
+  info: Info,
+  options: ResolverOptions,
+): Promise<string | undefined> {
+  const ref = stringifyEntityRef(entity);
+  if (isCloudflareAccessProvisioned(entity)) {
+    return options.provisionUsers &&
+      ref === provisionedUserEntityRef(emailOf(info))
+      ? undefined
+      : `${ref} is a User provisioned for another person`;
+  }
+  if (
+    options.provisionUsers &&
+    (await userSourceOf(entity, ref => registeredLocationOf(ctx, ref))) ===
+      'registered'
+  ) {
+    return `${ref} comes from a location registered through the catalog API, which provisioning never yields to`;
+  }
+  return undefined;
 }
 
 /**
@@ -289,6 +457,7 @@ function createAccessSignInResolverFactory(
   return createSignInResolverFactory({
     optionsSchema,
     create(options = {}) {
+      const bounds = new NewPeopleBound(options);
       return async (info: Info, ctx) => {
         const { serviceToken } = info.result;
         if (!serviceToken) {
@@ -300,6 +469,12 @@ function createAccessSignInResolverFactory(
         let entity: Entity;
         try {
           entity = await findUser(ctx, lookup);
+          const refused = serviceToken
+            ? undefined
+            : await notTheirs(ctx, entity, info, options);
+          if (refused) {
+            throw new NotFoundError(`${lookup.missing} (${refused})`);
+          }
         } catch (error) {
           if (!isNotFound(error)) {
             throw error;
@@ -309,7 +484,13 @@ function createAccessSignInResolverFactory(
               ? provisionedUserEntityRef(emailOf(info))
               : undefined;
           if (provisioned) {
-            return issueForProvisioned(ctx, info.result, provisioned, options);
+            return issueForProvisioned(
+              ctx,
+              info.result,
+              provisioned,
+              options,
+              bounds,
+            );
           }
           if (!options.dangerouslyAllowSignInWithoutUserInCatalog) {
             throw error;
@@ -325,6 +506,15 @@ function createAccessSignInResolverFactory(
               ent: serviceToken?.ownershipEntityRefs ?? [fallback],
             },
           });
+        }
+        if (!serviceToken && isCloudflareAccessProvisioned(entity)) {
+          return issueForProvisioned(
+            ctx,
+            info.result,
+            stringifyEntityRef(entity),
+            options,
+            bounds,
+          );
         }
         // Service tokens never get Access groups: their ownership is their subject's or pinned.
         const fromGroups =

@@ -34,7 +34,7 @@ export type SessionStateKind =
   | 'identity-warned'
   | 'sign-in'
   | 'catalog-user'
-  | 'catalog-refs'
+  | 'catalog-entities'
   | 'person-seen';
 
 const digest = (text: string) =>

@@ -66,7 +66,7 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
       personSeen('Jane.Doe@example.com', {
         accessUserId: 'access-user-jane',
         displayName: 'Jane Doe',
-        accessGroupIds: ['3f1c6e0a-8c5d-4e2b-9a77-52f0c1d2e3f4'],
+        accessGroupIds: ['3f1c6e0a-8c5d-4e2b-9a77-52f0c1d2e3f4', 'g-sre'],
         memberOf: [
           'group:default/platform',
           'platform',
@@ -106,6 +106,11 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
     const uuid = '1c7f3e58-2b0a-4d8e-9f21-6a5b4c3d2e1f';
     await backend.publish(
       personSeen('grouped@example.com', {
+        accessGroupIds: [
+          '3f1c6e0a-8c5d-4e2b-9a77-52f0c1d2e3f4',
+          uuid,
+          'Odd/Id',
+        ],
         memberOf: ['group:default/platform'],
         provisionedGroups: [
           { id: uuid, name: 'Release Managers', email: 'rm@example.com' },

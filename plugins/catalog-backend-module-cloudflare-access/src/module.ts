@@ -8,6 +8,7 @@ import {
   catalogServiceRef,
 } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
+import { readCloudflareAccessProvisioningPolicy } from '@cfaccess/plugin-cloudflare-access-node';
 import { readProvisioningConfig } from './config';
 import { CloudflareAccessProvisioningProvider } from './provider';
 import { ProvisionedPersonStore } from './store';
@@ -53,6 +54,7 @@ export function createProvisioningModule(options: { clock: () => Date }) {
               catalog,
               auth,
               logger,
+              policy: readCloudflareAccessProvisioningPolicy(config),
               clock: options.clock,
             }),
           );

@@ -12,16 +12,24 @@ import {
 } from '@backstage/plugin-catalog-node';
 import { EventsService } from '@backstage/plugin-events-node';
 import {
+  accessGroupEntryKey,
+  accessGroupIdKey,
+  asciiLowerCase,
   CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
+  CloudflareAccessPersonSeenEvent,
+  CloudflareAccessProvisioningPolicy,
+  isCloudflareAccessProvisioned,
+  isEmailInDomains,
   parseCloudflareAccessPersonSeenEvent,
+  provisionedGroupEntityRef,
   provisionedUserEntityName,
+  userSourceOf,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { durationBefore, ProvisioningConfig } from './config';
-import { Entity } from '@backstage/catalog-model';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { ProvisionedPersonStore } from './store';
 import {
   groupRefsOf,
-  isProvisionedUser,
   PROVISIONING_LOCATION,
   provisionedGroupEntities,
   provisionedGroupEntity,
@@ -50,6 +58,8 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
       catalog: CatalogService;
       auth: AuthService;
       logger: LoggerService;
+      /** What the auth provider's resolvers allow to be provisioned; undefined when none provisions. */
+      policy: CloudflareAccessProvisioningPolicy | undefined;
       /** The current time; the module passes the system clock. */
       clock: () => Date;
     },
@@ -84,12 +94,19 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
     }
   }
 
-  /** Adds or updates the User of the person an event announces. */
+  /**
+   * Adds or updates the User of the person an event announces. The event is
+   * a claim, checked: an email of an allowed domain, memberships only in the
+   * Groups `accessGroups` maps the claimed Access groups to, at most
+   * `maxProvisionedGroupsPerUser` Groups, never a name another source holds,
+   * and no new person past `maxProvisionedUsers`. Sign-in never grants
+   * ownership from what is kept here: it takes it from the live identity.
+   */
   private async onPersonSeen(
     connection: EntityProviderConnection,
     payload: unknown,
   ): Promise<void> {
-    const { store, logger, clock } = this.options;
+    const { store, logger, clock, policy } = this.options;
     const event = parseCloudflareAccessPersonSeenEvent(payload);
     const entityName = event && provisionedUserEntityName(event.email);
     if (!event || !entityName) {
@@ -98,9 +115,36 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
       );
       return;
     }
+    if (!policy || !isEmailInDomains(event.email, policy.allowedDomains)) {
+      logger.warn(
+        `Ignored an event on topic ${CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC} for an email outside the allowedDomains of every auth.providers.cfaccess sign-in resolver with provisionUsers`,
+      );
+      return;
+    }
+    const claimed = this.boundedClaims(event, policy);
+    const held = await this.heldElsewhere([
+      `user:default/${entityName}`,
+      ...claimed.groups.map(group => provisionedGroupEntityRef(group.id)),
+    ]);
+    if (held.has(`user:default/${entityName}`)) {
+      logger.warn(
+        `Not provisioning user:default/${entityName}: another source keeps an entity of that name`,
+      );
+      return;
+    }
     if (await this.hasUserNotProvisioned(event.email)) {
       logger.debug(
         `Not provisioning user:default/${entityName}: a User with that email is already in the catalog`,
+      );
+      return;
+    }
+    if (
+      !(await store.has(entityName)) &&
+      (await store.count()) >= policy.maxProvisionedUsers
+    ) {
+      this.warnOnce(
+        'maxProvisionedUsers',
+        `Not provisioning a new User: ${policy.maxProvisionedUsers} are provisioned, the maxProvisionedUsers of auth.providers.cfaccess.signIn.resolvers; people already provisioned keep signing in`,
       );
       return;
     }
@@ -114,8 +158,10 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
         email: event.email,
         accessUserId: event.accessUserId,
         displayName: event.displayName,
-        memberOf: groupRefsOf(event.memberOf),
-        groups: event.provisionedGroups ?? [],
+        memberOf: claimed.memberOf,
+        groups: claimed.groups.filter(
+          group => !held.has(provisionedGroupEntityRef(group.id)),
+        ),
       },
       seenAt,
     );
@@ -133,15 +179,84 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
     }
   }
 
-  /** Whether the catalog has a User with this email that someone else keeps (org.yaml, an identity provider's entity provider). */
+  /** What an event may claim: mapped Groups of its Access groups, its unmapped groups within the bound. */
+  private boundedClaims(
+    event: CloudflareAccessPersonSeenEvent,
+    policy: CloudflareAccessProvisioningPolicy,
+  ) {
+    const ids = new Set(event.accessGroupIds.map(accessGroupIdKey));
+    const mapped = new Set(
+      groupRefsOf([...ids].flatMap(id => policy.accessGroups.get(id) ?? [])),
+    );
+    const groups = policy.provisionGroups
+      ? (event.provisionedGroups ?? [])
+          .filter(
+            group =>
+              ids.has(accessGroupIdKey(group.id)) &&
+              !policy.accessGroups.has(accessGroupIdKey(group.id)) &&
+              !(
+                group.email &&
+                policy.accessGroups.has(accessGroupEntryKey(group.email))
+              ),
+          )
+          .slice(0, policy.maxProvisionedGroupsPerUser)
+      : [];
+    return {
+      memberOf: groupRefsOf(event.memberOf).filter(ref => mapped.has(ref)),
+      groups,
+    };
+  }
+
+  private readonly warned = new Set<string>();
+
+  /** Warns once per bound reached, not once per person refused. */
+  private warnOnce(bound: string, message: string) {
+    if (!this.warned.has(bound)) {
+      this.warned.add(bound);
+      this.options.logger.warn(message);
+    }
+  }
+
+  /** Which of these refs an entity that this provider does not keep holds. */
+  private async heldElsewhere(refs: string[]): Promise<Set<string>> {
+    const { catalog, auth } = this.options;
+    const { items } = await catalog.getEntitiesByRefs(
+      {
+        entityRefs: refs,
+        fields: [
+          'kind',
+          'metadata.namespace',
+          'metadata.name',
+          'metadata.annotations',
+        ],
+      },
+      { credentials: await auth.getOwnServiceCredentials() },
+    );
+    return new Set(
+      items.flatMap(entity =>
+        entity && !isCloudflareAccessProvisioned(entity)
+          ? [stringifyEntityRef(entity)]
+          : [],
+      ),
+    );
+  }
+
+  /** Whether the catalog has a User with this email that the operator's sources keep (org.yaml, an identity provider's entity provider). */
   private async hasUserNotProvisioned(email: string): Promise<boolean> {
     return (await this.emailsKeptElsewhere([email])).size > 0;
   }
 
-  /** Which of these emails (lower-cased) a User that this provider does not keep has. */
+  /**
+   * Which of these emails (ASCII lower case) a User that the operator's
+   * sources keep has; Users registered through the catalog API do not count,
+   * as anyone signed in may register them.
+   */
   private async emailsKeptElsewhere(emails: string[]): Promise<Set<string>> {
     const { catalog, auth } = this.options;
     const kept = new Set<string>();
+    const credentials = await auth.getOwnServiceCredentials();
+    const registeredLocationOf = (entityRef: string) =>
+      catalog.getLocationByEntity(entityRef, { credentials });
     for (let i = 0; i < emails.length; i += EMAILS_PER_QUERY) {
       const { items } = await catalog.getEntities(
         {
@@ -149,14 +264,23 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
             kind: 'user',
             'spec.profile.email': emails.slice(i, i + EMAILS_PER_QUERY),
           },
-          fields: ['kind', 'metadata.annotations', 'spec.profile.email'],
+          fields: [
+            'kind',
+            'metadata.namespace',
+            'metadata.name',
+            'metadata.annotations',
+            'spec.profile.email',
+          ],
         },
-        { credentials: await auth.getOwnServiceCredentials() },
+        { credentials },
       );
       for (const entity of items) {
         const email = (entity.spec?.profile as { email?: unknown })?.email;
-        if (!isProvisionedUser(entity) && typeof email === 'string') {
-          kept.add(email.toLowerCase());
+        if (
+          typeof email === 'string' &&
+          (await userSourceOf(entity, registeredLocationOf)) === 'operator'
+        ) {
+          kept.add(asciiLowerCase(email));
         }
       }
     }
@@ -180,7 +304,7 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
         people.map(person => person.email),
       );
       const gone = people.filter(person =>
-        elsewhere.has(person.email.toLowerCase()),
+        elsewhere.has(asciiLowerCase(person.email)),
       );
       handedOver = await store.remove(gone.map(person => person.entityName));
       people = people.filter(person => !gone.includes(person));

@@ -2,6 +2,7 @@
 import authPlugin from '@backstage/plugin-auth-backend';
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import cfaccessModule from '@cfaccess/plugin-auth-backend-module-cloudflare-access-provider';
+import { decodeJwt } from 'jose';
 import { sqliteFileDatabase, TestDatabase } from './__testUtils__/databases';
 import {
   ProvisioningBackend,
@@ -35,6 +36,8 @@ describe('signing in through Cloudflare Access provisions the person', () => {
               ],
               signIn: {
                 resolvers: [
+                  // Never signs anyone in as a provisioned User: it does not provision.
+                  { resolver: 'idMatchingUserEntityAnnotation' },
                   {
                     resolver: 'emailMatchingUserEntityProfileEmail',
                     allowedDomains: ['example.com'],
@@ -49,8 +52,8 @@ describe('signing in through Cloudflare Access provisions the person', () => {
       },
     });
 
-  async function refresh(email: string) {
-    const { token } = await emulator.signIn(email);
+  async function refresh(email: string, groups?: string[]) {
+    const { token } = await emulator.signIn(email, groups && { groups });
     const res = await fetch(`${backend.url}/api/auth/cfaccess/refresh`, {
       headers: { 'cf-access-jwt-assertion': token },
     });
@@ -158,5 +161,70 @@ describe('signing in through Cloudflare Access provisions the person', () => {
     );
     await backend.runSync();
     await backend.waitForNoUser('late_example.com');
+  });
+
+  it('never yields to a User registered through the catalog API with the person’s email and a team', async () => {
+    const first = await refresh('target@example.com');
+    expect(first.body.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/target_example.com',
+    );
+    await backend.waitForUser('target_example.com');
+    // Anyone signed in can do this where User is in the global rules and the permission framework is off.
+    await backend.registerLocationWithUser({
+      name: 'target-by-api',
+      email: 'target@example.com',
+      memberOf: ['platform'],
+    });
+
+    const second = await refresh('target@example.com');
+    expect(second.status).toBe(200);
+    expect(second.body.backstageIdentity.identity).toEqual({
+      type: 'user',
+      userEntityRef: 'user:default/target_example.com',
+      ownershipEntityRefs: ['user:default/target_example.com'],
+    });
+    await backend.runSync();
+    expect(await backend.getUser('target_example.com')).toBeDefined();
+  });
+
+  it('takes a provisioned person’s ownership from their live Access groups, not the catalog’s memberOf', async () => {
+    const member = await refresh('mover@example.com', ['Movers']);
+    const owned: string[] =
+      member.body.backstageIdentity.identity.ownershipEntityRefs;
+    expect(owned).toHaveLength(2);
+    const moversGroup = owned[1];
+    expect(moversGroup).toMatch(/^group:default\/access-group-/);
+    await backend.waitForGroup(moversGroup.split('/')[1]);
+    const user = await backend.waitForUser('mover_example.com');
+    expect(user.spec?.memberOf).toEqual([moversGroup]);
+
+    // Left the Access group: the next Access session owns no more than that, though the catalog still says member.
+    const left = await refresh('mover@example.com', []);
+    expect(left.body.backstageIdentity.identity.ownershipEntityRefs).toEqual([
+      'user:default/mover_example.com',
+    ]);
+  });
+
+  it('never signs anyone in as a User that a forged event paired with their Access user id', async () => {
+    const { token } = await emulator.signIn('attacker@example.com');
+    const attackerId = decodeJwt(token).sub!;
+    // Forged: the victim's email with the attacker's Access user id.
+    await backend.publish({
+      version: 1,
+      email: 'victim@example.com',
+      accessUserId: attackerId,
+      accessGroupIds: ['g-platform'],
+      memberOf: ['group:default/platform'],
+      seenAt: new Date().toISOString(),
+    });
+    await backend.waitForUser('victim_example.com');
+
+    const res = await refresh('attacker@example.com');
+    expect(res.status).toBe(200);
+    expect(res.body.backstageIdentity.identity).toEqual({
+      type: 'user',
+      userEntityRef: 'user:default/attacker_example.com',
+      ownershipEntityRefs: ['user:default/attacker_example.com'],
+    });
   });
 });

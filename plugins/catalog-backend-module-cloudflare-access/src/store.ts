@@ -114,6 +114,20 @@ export class ProvisionedPersonStore {
       : 0;
   }
 
+  /** Whether this person is provisioned. */
+  async has(entityName: string): Promise<boolean> {
+    const row = await this.knex(TABLE)
+      .where('entity_name', entityName)
+      .first('entity_name');
+    return row !== undefined;
+  }
+
+  /** How many people are provisioned. */
+  async count(): Promise<number> {
+    const [{ count }] = await this.knex(TABLE).count({ count: '*' });
+    return Number(count);
+  }
+
   /** Everyone provisioned. */
   async list(): Promise<ProvisionedPerson[]> {
     const rows: Row[] = await this.knex<Row>(TABLE).select('*');

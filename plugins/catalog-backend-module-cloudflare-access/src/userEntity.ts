@@ -2,7 +2,6 @@
 import {
   ANNOTATION_LOCATION,
   ANNOTATION_ORIGIN_LOCATION,
-  Entity,
   GroupEntity,
   parseEntityRef,
   stringifyEntityRef,
@@ -42,13 +41,6 @@ export function groupRefsOf(refs: string[]): string[] {
     }
   }
   return [...groups];
-}
-
-/** Whether this User entity is one this provider keeps. */
-export function isProvisionedUser(entity: Entity): boolean {
-  return (
-    entity.metadata.annotations?.[ANNOTATION_LOCATION] === PROVISIONING_LOCATION
-  );
 }
 
 /** The Group entity kept for an Access group: named by its id, titled by its display name. */

@@ -16,3 +16,20 @@ export {
   provisionedUserEntityName,
   provisionedUserEntityRef,
 } from './userNames';
+export {
+  accessGroupEntryKey,
+  accessGroupIdKey,
+  asciiLowerCase,
+  emailDomain,
+  isEmailInDomains,
+} from './identityRules';
+export { isCloudflareAccessProvisioned, userSourceOf } from './provenance';
+export type {
+  CloudflareAccessUserSource,
+  EntityWithAnnotations,
+} from './provenance';
+export {
+  PROVISIONING_DEFAULTS,
+  readCloudflareAccessProvisioningPolicy,
+} from './provisioningPolicy';
+export type { CloudflareAccessProvisioningPolicy } from './provisioningPolicy';

@@ -1,5 +1,6 @@
 /** The rule that names the User entity provisioned for an email, shared so sign-in and catalog agree. */
 import { createHash } from 'node:crypto';
+import { accessGroupIdKey, asciiLowerCase } from './identityRules';
 
 /**
  * The User entity annotation holding the Access user id (the token's `sub`).
@@ -39,7 +40,8 @@ const HASH_LENGTH = 16;
  * The name of the User entity provisioned for an email, or undefined when the
  * email has not exactly one `@` with something on each side.
  *
- * The email is lower-cased. When its local part uses only letters, digits,
+ * The email is lower-cased in ASCII only (so `\u212A`, the Kelvin sign, stays
+ * apart from `k`). When its local part uses only letters, digits,
  * `.`, `_` and `-`, its domain only letters, digits, `.` and `-`, and the
  * result fits 63 characters, the name is `<local part>_<domain>`
  * (`jane.doe@example.com` is `jane.doe_example.com`): the last `_` splits it
@@ -51,7 +53,7 @@ const HASH_LENGTH = 16;
  * @public
  */
 export function provisionedUserEntityName(email: string): string | undefined {
-  const lower = email.trim().toLowerCase();
+  const lower = asciiLowerCase(email);
   const parts = lower.split('@');
   if (parts.length !== 2 || !parts[0] || !parts[1]) {
     return undefined;
@@ -71,7 +73,7 @@ export function provisionedUserEntityName(email: string): string | undefined {
     .digest('hex')
     .slice(0, HASH_LENGTH);
   const prefix = lower
-    .replace(/[^a-z0-9.-]/g, '-')
+    .replace(/[^a-z0-9.-]/gu, '-')
     .slice(0, MAX_NAME - HASH_LENGTH - 1)
     .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return prefix ? `${prefix}-${hash}` : hash;
@@ -96,17 +98,19 @@ const GROUP_ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
  * resolver's `provisionGroups`), from its id, never its display name (which
  * anyone may choose in many identity providers).
  *
- * The id is lower-cased. When it is letters and digits in runs joined by
- * single `-` (a UUID, as Access group ids are) and fits, the name is
- * `access-group-<id>`; otherwise it is `access-group.` and 16 hex digits of
- * the id's SHA-256. Readable names have no `.`, so the two never meet; both
- * start with `access-group`, so they never take the name of a Group kept
- * elsewhere that does not.
+ * The id is taken as it is, its case included (`Admins` and `admins` are
+ * two groups in identity providers where people name groups), except that a
+ * UUID-like id folds case. When it is then lower-case letters and digits in
+ * runs joined by single `-` (a UUID, as Access group ids are) and fits, the
+ * name is `access-group-<id>`; otherwise it is `access-group.` and 16 hex
+ * digits of the id's SHA-256. Readable names have no `.`, so the two never
+ * meet. A Group of another source may still hold such a name: the auth
+ * module grants it only when it is the provisioned one.
  *
  * @public
  */
 export function provisionedGroupEntityName(groupId: string): string {
-  const id = groupId.trim().toLowerCase();
+  const id = accessGroupIdKey(groupId);
   if (GROUP_ID.test(id) && GROUP_PREFIX.length + id.length <= MAX_NAME) {
     return `${GROUP_PREFIX}${id}`;
   }

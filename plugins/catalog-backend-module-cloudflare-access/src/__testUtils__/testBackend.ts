@@ -17,7 +17,11 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { JsonObject } from '@backstage/config';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
-import { catalogLocationsExtensionPoint } from '@backstage/plugin-catalog-node';
+import {
+  catalogLocationsExtensionPoint,
+  catalogProcessingExtensionPoint,
+  EntityProviderConnection,
+} from '@backstage/plugin-catalog-node';
 import {
   EventsService,
   eventsServiceFactory,
@@ -59,6 +63,36 @@ function recordingLogger(
     child: childMeta => recordingLogger(records, { ...meta, ...childMeta }),
   };
 }
+
+/**
+ * The auth provider config the module reads its policy from: people of
+ * example.com are provisioned, with Groups; three Access groups are mapped.
+ */
+export const PROVISIONING_AUTH_CONFIG: JsonObject = {
+  providers: {
+    cfaccess: {
+      teamDomain: 'http://localhost:1',
+      audience: 'aud',
+      accessGroups: [
+        {
+          id: '3f1c6e0a-8c5d-4e2b-9a77-52f0c1d2e3f4',
+          entityRef: 'group:default/platform',
+        },
+        { id: 'g-sre', entityRef: 'group:ops/sre' },
+      ],
+      signIn: {
+        resolvers: [
+          {
+            resolver: 'emailMatchingUserEntityProfileEmail',
+            allowedDomains: ['example.com'],
+            provisionUsers: true,
+            provisionGroups: true,
+          },
+        ],
+      },
+    },
+  },
+};
 
 /** A "person seen" event as the auth module publishes it. */
 export function personSeen(
@@ -121,6 +155,26 @@ export async function startProvisioningBackend(options: {
   const logs: LogRecord[] = [];
   let publisherEvents: EventsService | undefined;
   let catalogScheduler: SchedulerService | undefined;
+  let operatorSource: EntityProviderConnection | undefined;
+  const keptByOperator: Entity[] = [];
+  // An entity provider of the operator's, as an identity provider's (Microsoft Graph, LDAP) is.
+  const operatorProvider = createBackendModule({
+    pluginId: 'catalog',
+    moduleId: 'test-operator-source',
+    register(reg) {
+      reg.registerInit({
+        deps: { processing: catalogProcessingExtensionPoint },
+        async init({ processing }) {
+          processing.addEntityProvider({
+            getProviderName: () => 'test-operator-source',
+            async connect(connection) {
+              operatorSource = connection;
+            },
+          });
+        },
+      });
+    },
+  });
   // Publishes from another plugin, as the auth module does.
   const publisher = createBackendPlugin({
     pluginId: 'cfaccess-test-publisher',
@@ -161,6 +215,7 @@ export async function startProvisioningBackend(options: {
   const backend = await startTestBackend({
     features: [
       fileLocations,
+      operatorProvider,
       catalogPlugin,
       createProvisioningModule({ clock: options.clock }),
       eventsServiceFactory,
@@ -174,6 +229,7 @@ export async function startProvisioningBackend(options: {
       ...(options.features ?? []),
       mockServices.rootConfig.factory({
         data: {
+          auth: PROVISIONING_AUTH_CONFIG,
           ...options.config,
           backend: { database: options.database },
           // No events backend here: the in-process bus, as replicas of one backend use.
@@ -241,26 +297,51 @@ export async function startProvisioningBackend(options: {
         topic: CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
         eventPayload,
       }),
-    /** Adds a User kept by hand (a catalog file location), as an operator adds one to org.yaml; waits for it. */
-    async addUserByHand(user: {
+    /** Adds an entity through an entity provider of the operator's, as an identity provider's does; waits for it. */
+    async addKeptByOperator(entity: Entity) {
+      keptByOperator.push({
+        ...entity,
+        metadata: {
+          ...entity.metadata,
+          annotations: {
+            'backstage.io/managed-by-location': 'test:operator',
+            'backstage.io/managed-by-origin-location': 'test:operator',
+          },
+        },
+      });
+      await operatorSource!.applyMutation({
+        type: 'full',
+        entities: keptByOperator.map(kept => ({
+          entity: kept,
+          locationKey: 'test:operator',
+        })),
+      });
+      await eventually(
+        `${entity.kind} ${entity.metadata.name}`,
+        () =>
+          getEntity(
+            entity.kind.toLowerCase() as 'user' | 'group',
+            entity.metadata.name,
+          ),
+        logs,
+      );
+    },
+    /** Adds a User kept elsewhere, as an identity provider's entity provider or org.yaml does; waits for it. */
+    addUserByHand(user: { name: string; email: string; memberOf?: string[] }) {
+      return started.addKeptByOperator(userEntity(user));
+    },
+    /**
+     * Registers a catalog file through the catalog API, as anyone signed in
+     * can where the permission framework is off; waits for its User.
+     */
+    async registerLocationWithUser(user: {
       name: string;
       email: string;
       memberOf?: string[];
     }) {
       const directory = await mkdtemp(join(tmpdir(), 'cfaccess-location-'));
       const target = join(directory, `${user.name}.yaml`);
-      await writeFile(
-        target,
-        JSON.stringify({
-          apiVersion: 'backstage.io/v1alpha1',
-          kind: 'User',
-          metadata: { name: user.name },
-          spec: {
-            profile: { email: user.email },
-            memberOf: user.memberOf ?? [],
-          },
-        }),
-      );
+      await writeFile(target, JSON.stringify(userEntity(user)));
       const res = await fetch(`${url}/api/catalog/locations`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -277,6 +358,19 @@ export async function startProvisioningBackend(options: {
   };
   await started.waitForUser('grace');
   return started;
+}
+
+function userEntity(user: {
+  name: string;
+  email: string;
+  memberOf?: string[];
+}): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: { name: user.name },
+    spec: { profile: { email: user.email }, memberOf: user.memberOf ?? [] },
+  };
 }
 
 export type ProvisioningBackend = Awaited<

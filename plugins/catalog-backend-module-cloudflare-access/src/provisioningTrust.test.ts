@@ -1,0 +1,203 @@
+/** Provisioning as an attacker would try it: names, Groups and memberships that are not theirs, forged events, floods. */
+import { provisionedGroupEntityName } from '@cfaccess/plugin-cloudflare-access-node';
+import { sqliteFileDatabase, TestDatabase } from './__testUtils__/databases';
+import {
+  personSeen,
+  PROVISIONING_AUTH_CONFIG,
+  ProvisioningBackend,
+  startProvisioningBackend,
+} from './__testUtils__/testBackend';
+
+jest.setTimeout(30_000);
+
+describe('the person-seen event is a claim, checked', () => {
+  let database: TestDatabase;
+  let backend: ProvisioningBackend;
+
+  beforeAll(async () => {
+    database = await sqliteFileDatabase();
+    backend = await startProvisioningBackend({
+      database: database.config,
+      clock: () => new Date(),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await backend?.stop();
+    await database?.dispose();
+  }, 60_000);
+
+  /** Publishes a marker person after `publish` and waits for them: what came before has been handled. */
+  async function settled(marker: string) {
+    await backend.publish(personSeen(`${marker}@example.com`));
+    await backend.waitForUser(`${marker}_example.com`);
+  }
+
+  it('never provisions an email outside the allowed domains', async () => {
+    await backend.publish(personSeen('mallory@evil.example'));
+    await backend.publish(personSeen('x@\u212Aexample.com'));
+    await settled('after-domains');
+    expect(await backend.getUser('mallory_evil.example')).toBeUndefined();
+    expect(
+      backend.logs.filter(log =>
+        log.message.includes('for an email outside the allowedDomains'),
+      ),
+    ).toHaveLength(2);
+  });
+
+  it('keeps only the memberships that accessGroups maps the claimed Access groups to', async () => {
+    await backend.publish(
+      personSeen('forged@example.com', {
+        accessGroupIds: ['g-sre'],
+        memberOf: ['group:default/platform-admins', 'group:ops/sre'],
+        provisionedGroups: [{ id: 'not-a-group-of-theirs', name: 'x' }],
+      }),
+    );
+    const user = await backend.waitForUser('forged_example.com');
+    expect(user.spec?.memberOf).toEqual(['group:ops/sre']);
+    expect(
+      await backend.getGroup(
+        provisionedGroupEntityName('not-a-group-of-theirs'),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('never takes a name another source holds (a Microsoft Graph style User)', async () => {
+    // Microsoft Graph's provider names pat.o'brien@example.com pat.o_brien_example.com.
+    await backend.addUserByHand({
+      name: 'pat.o_brien_example.com',
+      email: "pat.o'brien@example.com",
+      memberOf: ['platform'],
+    });
+    await backend.publish(personSeen('pat.o_brien@example.com'));
+    await settled('after-pat');
+    const kept = await backend.getUser('pat.o_brien_example.com');
+    expect(kept?.spec?.profile).toEqual({ email: "pat.o'brien@example.com" });
+    expect(
+      kept?.metadata.annotations?.['backstage.io/managed-by-location'],
+    ).toBe('test:operator');
+    expect(backend.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        message:
+          'Not provisioning user:default/pat.o_brien_example.com: another source keeps an entity of that name',
+      }),
+    );
+  });
+
+  it('never joins a Group of another source named like a provisioned Group', async () => {
+    const name = provisionedGroupEntityName('captured');
+    await backend.addKeptByOperator({
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Group',
+      metadata: { name },
+      spec: { type: 'team', children: [] },
+    });
+    await backend.publish(
+      personSeen('joiner@example.com', {
+        accessGroupIds: ['captured', 'own-group'],
+        provisionedGroups: [
+          { id: 'captured', name: 'Captured' },
+          { id: 'own-group', name: 'Own' },
+        ],
+      }),
+    );
+    const user = await backend.waitForUser('joiner_example.com');
+    expect(user.spec?.memberOf).toEqual([
+      `group:default/${provisionedGroupEntityName('own-group')}`,
+    ]);
+    const group = await backend.getGroup(name);
+    expect(
+      group?.metadata.annotations?.['backstage.io/managed-by-location'],
+    ).toBe('test:operator');
+  });
+
+  it('does not yield to a User registered through the catalog API', async () => {
+    await backend.publish(
+      personSeen('victim@example.com', {
+        accessGroupIds: ['g-sre'],
+        memberOf: ['group:ops/sre'],
+      }),
+    );
+    await backend.waitForUser('victim_example.com');
+    await backend.registerLocationWithUser({
+      name: 'victim-by-api',
+      email: 'victim@example.com',
+      memberOf: ['platform-admins'],
+    });
+    await backend.runSync();
+    await backend.publish(personSeen('victim@example.com'));
+    await settled('after-victim');
+    expect(await backend.getUser('victim_example.com')).toBeDefined();
+    expect(backend.logs).toContainEqual(
+      expect.objectContaining({
+        level: 'info',
+        message: expect.stringMatching(/and 0 now kept elsewhere$/),
+      }),
+    );
+  });
+});
+
+describe('provisioning is bounded', () => {
+  let database: TestDatabase;
+  let backend: ProvisioningBackend;
+
+  beforeAll(async () => {
+    database = await sqliteFileDatabase();
+    const auth = structuredClone(PROVISIONING_AUTH_CONFIG) as any;
+    Object.assign(auth.providers.cfaccess.signIn.resolvers[0], {
+      maxProvisionedUsers: 2,
+      maxProvisionedGroupsPerUser: 1,
+    });
+    backend = await startProvisioningBackend({
+      database: database.config,
+      clock: () => new Date(),
+      config: { auth },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await backend?.stop();
+    await database?.dispose();
+  }, 60_000);
+
+  it('provisions no new person past maxProvisionedUsers, warns once, and keeps those provisioned', async () => {
+    await backend.publish(
+      personSeen('one@example.com', {
+        accessGroupIds: ['a', 'b'],
+        provisionedGroups: [
+          { id: 'a', name: 'A' },
+          { id: 'b', name: 'B' },
+        ],
+      }),
+    );
+    const one = await backend.waitForUser('one_example.com');
+    // maxProvisionedGroupsPerUser: the first by id only.
+    expect(one.spec?.memberOf).toEqual([
+      `group:default/${provisionedGroupEntityName('a')}`,
+    ]);
+    await backend.publish(personSeen('two@example.com'));
+    await backend.waitForUser('two_example.com');
+    for (const flood of ['x+1', 'x+2', 'x+3']) {
+      await backend.publish(personSeen(`${flood}@example.com`));
+    }
+    // Someone provisioned before the bound is still kept up to date.
+    await backend.publish(
+      personSeen('one@example.com', { displayName: 'One' }),
+    );
+    await backend.waitForUser('one_example.com');
+    const warnings = backend.logs.filter(log =>
+      log.message.includes('maxProvisionedUsers'),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].level).toBe('warn');
+    const res = await fetch(
+      `${backend.url}/api/catalog/entities/by-query?filter=metadata.annotations.backstage.io/managed-by-location=cloudflare-access:provisioning,kind=user`,
+    );
+    const body = await res.json();
+    expect(body.items.map((user: any) => user.metadata.name).sort()).toEqual([
+      'one_example.com',
+      'two_example.com',
+    ]);
+  });
+});
