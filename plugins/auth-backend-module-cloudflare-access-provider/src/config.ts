@@ -11,6 +11,8 @@ export const ACCESS_JWT_HEADER = 'cf-access-jwt-assertion';
 export const ACCESS_COOKIE = 'CF_Authorization';
 /** Where a team domain publishes its signing keys. */
 export const ACCESS_CERTS_PATH = '/cdn-cgi/access/certs';
+/** Where a team domain sends a browser whose session has ended. */
+export const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login';
 /** Where a team domain serves the identity behind a session. */
 export const ACCESS_GET_IDENTITY_PATH = '/cdn-cgi/access/get-identity';
 

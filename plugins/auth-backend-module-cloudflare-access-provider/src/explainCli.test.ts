@@ -92,4 +92,31 @@ describe('cfaccess-explain', () => {
     expect(error.stdout).toContain('REFUSED (audience)');
     expect(error.stdout).toContain('token audience: not-this-app');
   }, 30_000);
+
+  describe('exits 2 with one line on every config error, as a command', () => {
+    const emptyDir = mkdtempSync(join(tmpdir(), 'cfaccess-explain-none-'));
+    const invalid = join(emptyDir, 'invalid.yaml');
+    writeFileSync(invalid, 'auth: [unclosed\n');
+
+    it.each([
+      ['a missing config file', ['--config', join(emptyDir, 'nope.yaml')]],
+      ['no app-config.yaml where it runs', []],
+      ['a config file that is not YAML', ['--config', invalid]],
+    ])(
+      '%s',
+      async (_name, args) => {
+        const result = await promisify(execFile)(
+          process.execPath,
+          [BIN, ...args, 'some-token'],
+          { cwd: emptyDir, timeout: 20_000 },
+        ).catch(e => e);
+        expect(result.killed).toBeFalsy();
+        expect(result.code).toBe(2);
+        const lines = result.stdout.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(/^cfaccess-explain: cannot read the config: /);
+      },
+      30_000,
+    );
+  });
 });

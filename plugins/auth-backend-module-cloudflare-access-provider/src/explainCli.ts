@@ -120,7 +120,10 @@ export async function runExplainCli(
     providerConfig = config.getOptionalConfig(`auth.providers.${provider}`);
   } catch (error) {
     out.write(
-      `cfaccess-explain: cannot read the config: ${(error as Error).message}\n`,
+      // One line: a YAML error's message goes on with the offending text.
+      `cfaccess-explain: cannot read the config: ${
+        (error as Error).message.split('\n')[0]
+      }\n`,
     );
     return 2;
   }

@@ -103,6 +103,43 @@ describe('get-identity is trusted only where the token agrees', () => {
     },
   );
 
+  it('refuses a session when something other than Access answers 403, only until the session is checked again', async () => {
+    const { token } = await emulator.signIn('ada@example.com');
+    emulator.setEndpointMode('identity', 'forbidden');
+    emulator.resetCounts();
+    const refused = await backend.refresh(token);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.reason).toBe('session_ended');
+
+    emulator.setEndpointMode('identity', 'ok');
+    // Remembered, not asked again at once...
+    expect((await backend.refresh(token)).status).toBe(401);
+    expect(emulator.requestCount('identity')).toBe(1);
+    // ...but only until the next check (sessionCheckInterval, 1s here): then the same token signs in.
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      await sleep(100);
+      status = (await backend.refresh(token)).status;
+    }
+    expect(status).toBe(200);
+    expect(emulator.requestCount('identity')).toBe(2);
+  });
+
+  it('keeps a session Access ended refused past the check interval, also while get-identity is down', async () => {
+    const { token } = await emulator.signIn('grace@example.com');
+    emulator.setEndpointMode('identity', 'ended');
+    expect((await backend.refresh(token)).status).toBe(401);
+    emulator.setEndpointMode('identity', 'error');
+    emulator.resetCounts();
+    // Twice sessionCheckInterval: an answer kept only until the next check would be asked again by now.
+    await sleep(2000);
+    const replay = await backend.refresh(token);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.reason).toBe('session_ended');
+    expect(emulator.requestCount('identity')).toBe(0);
+    emulator.setEndpointMode('identity', 'ok');
+  });
+
   it('refuses a signed-in session within sessionCheckInterval of its Access logout', async () => {
     const { token, identityNonce } = await emulator.signIn('ada@example.com');
     expect((await backend.refresh(token)).status).toBe(200);

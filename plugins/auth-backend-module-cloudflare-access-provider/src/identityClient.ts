@@ -1,7 +1,7 @@
 /** The get-identity client: the identity behind an Access session, trusted only where the token agrees. */
 import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
 import { z } from 'zod/v3';
-import { ACCESS_COOKIE } from './config';
+import { ACCESS_COOKIE, ACCESS_LOGIN_PATH } from './config';
 import { refuse } from './errors';
 import { DEGRADED_RETRY_MS, SessionKeys, sessionTtlMs } from './sessionCache';
 import {
@@ -34,13 +34,18 @@ export type SessionIdentity = {
   degraded: boolean;
 };
 
-/** What the cache holds for a session: its identity, or the fact that it ended. */
-type CachedSession = SessionIdentity | { ended: true };
+/**
+ * What the cache holds for a session: its identity, or the fact that it
+ * ended (`for: 'good'`, Access said so) or may have (`for: 'now'`, another
+ * server refused, kept only until the session is checked again).
+ */
+type CachedSession = SessionIdentity | { ended: true; for?: 'good' | 'now' };
 
 /** What one get-identity call told about a session. */
 type Answer =
   | { kind: 'identity'; identity: CloudflareAccessIdentityProfile }
-  | { kind: 'ended'; status: number }
+  | { kind: 'ended' }
+  | { kind: 'refused'; problem: string }
   | { kind: 'unusable'; problem: string };
 
 function identityFromClaims(
@@ -101,13 +106,15 @@ function readAnswer(body: unknown, claims: CloudflareAccessClaims): Answer {
 /**
  * Fetches the identity behind an Access session from the team domain's
  * get-identity endpoint. The answer enriches the person (name, groups) only
- * when it agrees with the token's email and `sub`; an answer that ends the
- * session (401, 403, a redirect to the login page) refuses it; an outage or
- * an unusable answer degrades to the token's own claims. Cached for the
+ * when it agrees with the token's email and `sub`; Access ending the session
+ * (its 401, a redirect to its login page) refuses it for the token's life; a
+ * 403 or another redirect refuses it until the next check; an outage or an
+ * unusable answer degrades to the token's own claims. Cached for the
  * session, rechecked every `checkIntervalMs`, one request in flight per session.
  */
 export class AccessIdentityClient {
   readonly #identityUrl: string;
+  readonly #loginPath: string;
   readonly #timeoutMs: number;
   readonly #checkIntervalMs: number;
   readonly #cache?: CacheService;
@@ -124,6 +131,7 @@ export class AccessIdentityClient {
     logger?: LoggerService;
   }) {
     this.#identityUrl = options.identityUrl;
+    this.#loginPath = new URL(ACCESS_LOGIN_PATH, options.identityUrl).href;
     this.#keys = options.keys;
     this.#timeoutMs = options.timeoutMs;
     this.#checkIntervalMs = options.checkIntervalMs;
@@ -165,8 +173,13 @@ export class AccessIdentityClient {
     let keepMs: number;
     if (answer.kind === 'ended') {
       // Remembered for the token's life, so a replay of it costs no call.
-      session = { ended: true };
+      session = { ended: true, for: 'good' };
       keepMs = ttl;
+    } else if (answer.kind === 'refused') {
+      // Perhaps a firewall or a proxy, not Access: refused until the session is checked again, no longer.
+      await this.#warnOnce(claims, ttl, answer.problem);
+      session = { ended: true, for: 'now' };
+      keepMs = Math.min(ttl, this.#checkIntervalMs);
     } else if (answer.kind === 'identity') {
       session = { identity: answer.identity, degraded: false };
       keepMs = Math.min(ttl, this.#checkIntervalMs);
@@ -200,6 +213,26 @@ export class AccessIdentityClient {
     );
   }
 
+  /**
+   * Whether Access itself ended the session: its 401, or a redirect to its
+   * own login page. A 403 or a redirect elsewhere may come from anything in
+   * between, so it ends nothing for good.
+   */
+  #endedByAccess(status: number, location: string | null): boolean {
+    if (status === 401) {
+      return true;
+    }
+    if (status < 300 || status >= 400 || !location) {
+      return false;
+    }
+    try {
+      const target = new URL(location, this.#identityUrl);
+      return target.href.startsWith(this.#loginPath);
+    } catch {
+      return false;
+    }
+  }
+
   async #ask(token: string, claims: CloudflareAccessClaims): Promise<Answer> {
     let response: Response;
     try {
@@ -221,7 +254,12 @@ export class AccessIdentityClient {
     const { status } = response;
     if (status === 401 || status === 403 || (status >= 300 && status < 400)) {
       await response.body?.cancel();
-      return { kind: 'ended', status };
+      return this.#endedByAccess(status, response.headers.get('location'))
+        ? { kind: 'ended' }
+        : {
+            kind: 'refused',
+            problem: `get-identity answered HTTP ${status}, which Access does not answer for an ended session (a firewall rule or a proxy in between?)`,
+          };
     }
     if (!response.ok) {
       await response.body?.cancel();

@@ -22,6 +22,7 @@ import {
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { createSignInAudit } from './audit';
+import { loadCacheSecret } from './cacheSecret';
 import { createCloudflareAccessAuthenticator } from './authenticator';
 import {
   catalogRulesAllowUsersEverywhere,
@@ -95,6 +96,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
       deps: {
         providers: authProvidersExtensionPoint,
         cache: coreServices.cache,
+        database: coreServices.database,
         rootConfig: coreServices.rootConfig,
         logger: coreServices.logger,
         auth: coreServices.auth,
@@ -105,6 +107,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
       async init({
         providers,
         cache,
+        database,
         rootConfig,
         logger,
         auth,
@@ -112,10 +115,15 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         catalog,
         events,
       }) {
+        const sharedStore =
+          (rootConfig.getOptionalString('backend.cache.store') ?? 'memory') !==
+          'memory';
         const sessions = createCloudflareAccessSessionCache({
           cache,
           rootConfig,
           logger,
+          // Only a shared store is read by others; the database is not touched otherwise.
+          secret: sharedStore ? await loadCacheSecret(database) : undefined,
         });
         const authenticator = createCloudflareAccessAuthenticator({
           cache: sessions,

@@ -1,5 +1,7 @@
 /** A workaround for Backstage's Redis cache store, whose client has no 'error' listener and so never reconnects. */
 import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { LoggerService } from '@backstage/backend-plugin-api';
 
@@ -17,10 +19,12 @@ const guarded = new WeakSet<object>();
  * logged at debug level (the session cache logs the outage once) and the
  * client goes on to reconnect. Clients that do listen are unchanged.
  *
- * Returns whether the client class was found.
+ * Returns whether the client class was found, and the versions of
+ * `@keyv/redis` and `@redis/client` it was found in.
  */
-export function guardRedisClientErrors(logger?: LoggerService): boolean {
+export function guardRedisClientErrors(logger?: LoggerService): RedisGuard {
   let createClient: () => EventEmitter;
+  let versions: { keyvRedis: string; redisClient: string };
   try {
     const fromBackendDefaults = createRequire(
       require.resolve('@backstage/backend-defaults/package.json'),
@@ -29,8 +33,18 @@ export function guardRedisClientErrors(logger?: LoggerService): boolean {
       fromBackendDefaults.resolve('@keyv/redis'),
     );
     ({ createClient } = fromKeyvRedis('@redis/client'));
+    versions = {
+      keyvRedis: versionOf(
+        fromBackendDefaults.resolve('@keyv/redis'),
+        '@keyv/redis',
+      ),
+      redisClient: versionOf(
+        fromKeyvRedis.resolve('@redis/client'),
+        '@redis/client',
+      ),
+    };
   } catch {
-    return false;
+    return { applied: false };
   }
   // The class right below EventEmitter is the client's own; an unconnected instance finds it.
   let proto = Object.getPrototypeOf(createClient());
@@ -38,7 +52,7 @@ export function guardRedisClientErrors(logger?: LoggerService): boolean {
     proto = Object.getPrototypeOf(proto);
   }
   if (!proto) {
-    return false;
+    return { applied: false, ...versions };
   }
   if (!guarded.has(proto)) {
     const emit: EventEmitter['emit'] = proto.emit;
@@ -55,5 +69,36 @@ export function guardRedisClientErrors(logger?: LoggerService): boolean {
     });
     guarded.add(proto);
   }
-  return true;
+  return { applied: true, ...versions };
+}
+
+/** The version of the package a resolved file belongs to (its package.json is not always exported). */
+function versionOf(resolved: string, name: string): string {
+  for (let dir = dirname(resolved); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const manifest = JSON.parse(readFileSync(file, 'utf8'));
+      if (manifest.name === name) {
+        return manifest.version;
+      }
+    }
+  }
+  return 'unknown';
+}
+
+/** Whether the guard applied, and to which versions. */
+export type RedisGuard = {
+  applied: boolean;
+  keyvRedis?: string;
+  redisClient?: string;
+};
+
+/** Says at start-up, in one line, whether the guard applied and to what. */
+export function describeRedisGuard(guard: RedisGuard): string {
+  const found = guard.keyvRedis
+    ? ` (@keyv/redis ${guard.keyvRedis}, @redis/client ${guard.redisClient})`
+    : '';
+  return guard.applied
+    ? `Cloudflare Access: Redis cache client errors with no listener are logged and the client reconnects${found}`
+    : `Cloudflare Access could not find the Redis cache client${found} to keep it reconnecting after a dropped connection; a Redis outage may leave cache calls waiting until their timeout until Backstage restarts`;
 }

@@ -1,6 +1,13 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cacheServiceFactory } from '@backstage/backend-defaults/cache';
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import { describeWithRedis, startRedis } from './__testUtils__/redis';
+import {
+  describeWithRedis,
+  replicaBackendConfig,
+  startRedis,
+} from './__testUtils__/redis';
 import {
   CfaccessBackend,
   EXAMPLE_ORG,
@@ -10,10 +17,13 @@ import {
 describeWithRedis('two replicas sharing one Redis', () => {
   let emulator: AccessEmulator;
   let redis: Awaited<ReturnType<typeof startRedis>>;
+  // One auth database for both replicas, as replicas share one.
+  let databaseDirectory: string;
   let replicas: CfaccessBackend[];
 
   beforeAll(async () => {
     redis = await startRedis();
+    databaseDirectory = await mkdtemp(join(tmpdir(), 'cfaccess-auth-db-'));
     emulator = await startAccessEmulator({
       audience: 'aud',
       catalog: [EXAMPLE_ORG],
@@ -28,7 +38,7 @@ describeWithRedis('two replicas sharing one Redis', () => {
           },
         },
         config: {
-          backend: { cache: { store: 'redis', connection: redis.url } },
+          backend: replicaBackendConfig(redis, databaseDirectory),
         },
         features: [cacheServiceFactory],
       });

@@ -1,5 +1,5 @@
 /** Session state: which store holds it, under which keys, for how long, and what happens when the store fails. */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import {
   CacheService,
   CacheServiceOptions,
@@ -9,7 +9,10 @@ import {
 } from '@backstage/backend-plugin-api';
 import { durationToMilliseconds, JsonValue } from '@backstage/types';
 import { LRUCache } from 'lru-cache';
-import { guardRedisClientErrors } from './redisClientErrors';
+import {
+  describeRedisGuard,
+  guardRedisClientErrors,
+} from './redisClientErrors';
 import { CloudflareAccessClaims } from './types';
 
 /**
@@ -27,6 +30,8 @@ export const MIN_TOKEN_LIFE_MS = 5 * 60 * 1000;
 export const DEFAULT_CACHE_TIMEOUT_MS = 250;
 // After the shared cache failed, it is left alone this long before it is tried again.
 const CACHE_RETRY_MS = 5_000;
+// Entries that fail their check are warned about at most this often.
+const FORGED_WARNING_MS = 60_000;
 
 /** What an entry of session state describes; every key names its kind. */
 export type SessionStateKind =
@@ -164,6 +169,90 @@ class BoundedMemoryCache implements CacheService {
   }
 }
 
+/** An entry as the shared store holds it: the value's JSON and its MAC, bound to the key. */
+type SignedEntry = { json: string; mac: string };
+
+/**
+ * The shared store with every value authenticated: written as its JSON and
+ * an HMAC-SHA256 over key and JSON, with a secret the store does not hold.
+ * A value that fails the check (written by someone with access to Redis,
+ * copied from another key) is a miss, counted and warned about.
+ */
+class AuthenticatedCache implements CacheService {
+  readonly #store: CacheService;
+  readonly #secret: Buffer;
+  readonly #forged: { count: number; warnedAt: number; logger?: LoggerService };
+
+  constructor(
+    store: CacheService,
+    secret: Buffer,
+    forged: { count: number; warnedAt: number; logger?: LoggerService },
+  ) {
+    this.#store = store;
+    this.#secret = secret;
+    this.#forged = forged;
+  }
+
+  #mac(key: string, json: string): Buffer {
+    return createHmac('sha256', this.#secret)
+      .update(key)
+      .update('\n')
+      .update(json)
+      .digest();
+  }
+
+  async get<TValue extends JsonValue>(key: string) {
+    const entry = await this.#store.get<SignedEntry>(key);
+    if (entry === undefined) {
+      return undefined;
+    }
+    const expected = this.#mac(key, String(entry?.json));
+    const given = Buffer.from(String(entry?.mac), 'base64url');
+    if (
+      typeof entry?.json !== 'string' ||
+      given.length !== expected.length ||
+      !timingSafeEqual(given, expected)
+    ) {
+      this.#rejected();
+      return undefined;
+    }
+    return JSON.parse(entry.json) as TValue;
+  }
+
+  async set(key: string, value: JsonValue, options?: CacheServiceSetOptions) {
+    const json = JSON.stringify(value);
+    const entry: SignedEntry = {
+      json,
+      mac: this.#mac(key, json).toString('base64url'),
+    };
+    await this.#store.set(key, entry, options);
+  }
+
+  async delete(key: string) {
+    await this.#store.delete(key);
+  }
+
+  withOptions(options: CacheServiceOptions): CacheService {
+    return new AuthenticatedCache(
+      this.#store.withOptions(options),
+      this.#secret,
+      this.#forged,
+    );
+  }
+
+  #rejected() {
+    const forged = this.#forged;
+    forged.count += 1;
+    const now = Date.now();
+    if (now - forged.warnedAt >= FORGED_WARNING_MS) {
+      forged.warnedAt = now;
+      forged.logger?.warn(
+        `The shared cache holds Cloudflare Access entries that fail their authentication (${forged.count} so far): each was ignored; something other than Backstage writes to this cache (check who can write to Redis)`,
+      );
+    }
+  }
+}
+
 class CacheTimeoutError extends Error {
   name = 'CacheTimeoutError';
 }
@@ -274,7 +363,9 @@ class ResilientCache implements CacheService {
  * nothing is shared in memory anyway. With a shared store (`backend.cache`
  * redis, valkey, memcache...) it is the cache service, so replicas share it,
  * each call bounded by `timeoutMs` and backed by an in-process copy that
- * serves while the shared store is down.
+ * serves while the shared store is down, and every value authenticated with
+ * `secret`, so that what the store hands back is believed only if this
+ * deployment wrote it.
  *
  * @public
  */
@@ -286,6 +377,11 @@ export function createCloudflareAccessSessionCache(options: {
   timeoutMs?: number;
   /** The bound of the in-process store; defaults to 20,000 entries. */
   maxEntries?: number;
+  /**
+   * The secret that authenticates shared entries (`loadCacheSecret`); needed
+   * with a shared store, where every value is authenticated with it.
+   */
+  secret?: Buffer;
 }): CacheService {
   const { cache, rootConfig, logger } = options;
   const local = BoundedMemoryCache.create(
@@ -295,10 +391,25 @@ export function createCloudflareAccessSessionCache(options: {
   if (store === 'memory') {
     return local;
   }
-  if (store === 'redis') {
-    guardRedisClientErrors(logger);
+  if (!options.secret) {
+    throw new Error(
+      `The Cloudflare Access session cache on the shared store '${store}' needs the secret that authenticates its entries`,
+    );
   }
-  return new ResilientCache(cache, local, {
+  if (store === 'redis') {
+    const guard = guardRedisClientErrors(logger);
+    if (guard.applied) {
+      logger?.info(describeRedisGuard(guard));
+    } else {
+      logger?.warn(describeRedisGuard(guard));
+    }
+  }
+  const shared = new AuthenticatedCache(cache, options.secret, {
+    count: 0,
+    warnedAt: -Infinity,
+    logger,
+  });
+  return new ResilientCache(shared, local, {
     timeoutMs: options.timeoutMs ?? DEFAULT_CACHE_TIMEOUT_MS,
     logger,
   });

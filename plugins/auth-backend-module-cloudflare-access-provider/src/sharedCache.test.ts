@@ -6,6 +6,7 @@ import { JsonObject } from '@backstage/types';
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import {
   describeWithRedis,
+  replicaBackendConfig,
   startRedis,
   TestRedis,
 } from './__testUtils__/redis';
@@ -22,9 +23,12 @@ const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 describeWithRedis('one Redis shared by several backends', () => {
   let emulator: AccessEmulator;
   let redis: TestRedis;
+  // One auth database for the backends of this file, as replicas share one.
+  let databaseDirectory: string;
 
   beforeAll(async () => {
     redis = await startRedis();
+    databaseDirectory = await mkdtemp(join(tmpdir(), 'cfaccess-auth-db-'));
     emulator = await startAccessEmulator({
       audience: ['aud-prod', 'aud-staging'],
       catalog: [EXAMPLE_ORG],
@@ -49,7 +53,7 @@ describeWithRedis('one Redis shared by several backends', () => {
         ...provider,
       },
       config: {
-        backend: { cache: { store: 'redis', connection: redis.url } },
+        backend: replicaBackendConfig(redis, databaseDirectory),
       },
       features: [cacheServiceFactory],
     });

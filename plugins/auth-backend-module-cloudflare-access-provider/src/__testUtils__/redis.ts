@@ -1,4 +1,5 @@
 /** A real redis-server for the tests that share state through Redis: started, stopped and started again. */
+import { JsonObject } from '@backstage/types';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -106,6 +107,30 @@ export async function startRedis(): Promise<TestRedis> {
     dump() {
       const keys = cli('--scan').split('\n').filter(Boolean);
       return Object.fromEntries(keys.map(key => [key, cli('GET', key)]));
+    },
+  };
+}
+
+/**
+ * The `backend` config of replicas of one deployment on this Redis: the cache
+ * store, and one auth plugin database for all of them (a SQLite file in
+ * `databaseDirectory`), as replicas share one database, so they share the
+ * secret that authenticates cache entries. Each catalog stays in memory.
+ */
+export function replicaBackendConfig(
+  redis: TestRedis,
+  databaseDirectory: string,
+): JsonObject {
+  return {
+    cache: { store: 'redis', connection: redis.url },
+    database: {
+      client: 'better-sqlite3',
+      connection: ':memory:',
+      plugin: {
+        auth: {
+          connection: { directory: databaseDirectory, filename: 'auth.sqlite' },
+        },
+      },
     },
   };
 }
