@@ -148,13 +148,18 @@ describe('signing in and out through Cloudflare Access', () => {
         'You are signed in to Cloudflare Access, but not allowed into Backstage',
       )
       .waitFor();
+    // Words for the person: what to do, not which domains are allowed.
     const reason = page.getByText(
-      'nobody@elsewhere.example is not in an allowed email domain',
+      'Accounts of your email domain may not sign in to Backstage',
       {
         exact: false,
       },
     );
     assert.equal(await reason.count(), 1);
+    assert.equal(
+      await page.getByText('example.com', { exact: false }).count(),
+      0,
+    );
     assert.equal(
       await page
         .getByRole('link', { name: 'Sign out of Cloudflare Access' })

@@ -1,5 +1,6 @@
 /** The audit trail of sign-ins and refusals: one event each, refusals throttled per reason, never the token. */
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import { CloudflareAccessNotAllowedError } from './errors';
 
 /** One sign-in outcome, for the audit trail: who, and why not. Never the token. */
 export type SignInAuditEvent = {
@@ -76,7 +77,12 @@ class RefusalThrottle {
 
 /** The error an audit event carries: its kind and message, no stack (a refusal is expected, not a fault). */
 function withoutStack(error: Error | undefined, reason: string): Error {
-  const copy = new Error(error?.message ?? reason);
+  // The audit trail is for administrators: a 403's details, not the person's sentence.
+  const copy = new Error(
+    error instanceof CloudflareAccessNotAllowedError
+      ? error.details
+      : error?.message ?? reason,
+  );
   copy.name = error?.name ?? 'Error';
   delete copy.stack;
   return copy;

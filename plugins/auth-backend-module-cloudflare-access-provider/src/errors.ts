@@ -97,21 +97,85 @@ export class CloudflareAccessAuthenticationError extends AuthenticationError {
 }
 
 /**
- * A known identity that may not sign in: a 403.
+ * Person-facing words for each 403: what happened and what the person can
+ * do, with nothing an outsider should learn (no allowed domains, group ids
+ * or other people's entities); those are in the error's `details`.
+ */
+export const NOT_ALLOWED_MESSAGES: Record<
+  CloudflareAccessNotAllowedReason,
+  string
+> = {
+  no_user:
+    'You passed Cloudflare Access, but Backstage has no user for you. Ask your Backstage administrator to add you.',
+  ambiguous:
+    'Backstage has more than one user for you and cannot tell which one you are. Ask your Backstage administrator.',
+  domain:
+    'Accounts of your email domain may not sign in to Backstage. Sign in with another account, or ask your Backstage administrator.',
+  group:
+    'You are not in a group that may sign in to Backstage. Ask your Backstage administrator for access.',
+  groups_unavailable:
+    'Your groups could not be checked right now. Try again in a minute.',
+  no_email:
+    'Your Cloudflare Access identity has no email address, which Backstage needs. Sign in with another account.',
+  provisioned_name_taken:
+    'Backstage could not create a user for you: the name it would have is taken. Ask your Backstage administrator.',
+  provisioning_limit:
+    'Backstage cannot add new people right now. Try again later, or ask your Backstage administrator.',
+};
+
+/**
+ * Administrator-facing words for each 403, as `cfaccess-explain` prints them
+ * beside the backend's verdict: what the sign-in looked for and where to
+ * change it. The backend's log has the specifics of each refusal.
+ */
+export const NOT_ALLOWED_FIXES: Record<
+  CloudflareAccessNotAllowedReason,
+  string
+> = {
+  no_user:
+    'no sign-in resolver found a User entity for this person: add one that a configured resolver matches (emailMatchingUserEntityProfileEmail matches spec.profile.email), or turn on provisionUsers',
+  ambiguous:
+    'several User entities match this person: make exactly one match (the log names them)',
+  domain: "the person's email domain is not in the resolver's allowedDomains",
+  group:
+    "the person is in none of the resolver's allowedGroups (by Access group id or group email)",
+  groups_unavailable:
+    'get-identity could not be reached to read the Access groups that allowedGroups needs; check that the team domain is reachable',
+  no_email:
+    'the Access identity has no usable email, which the resolver needs; use idMatchingUserEntityAnnotation, or an identity provider that gives an email',
+  provisioned_name_taken:
+    'the name provisioning would give this person is held by another entity: give them a User of their own, or rename the other (the log names both)',
+  provisioning_limit:
+    'maxProvisionedUsers or maxNewProvisionedUsersPerHour is reached: raise it, or remove provisioned Users',
+};
+
+/**
+ * A known identity that may not sign in: a 403. Its message is the
+ * person-facing sentence of its reason; what an administrator needs (which
+ * resolver, which domains, which entities) is in `details`, which goes to
+ * the log, the audit trail and `cfaccess-explain`, never to the browser.
  *
  * @public
  */
 export class CloudflareAccessNotAllowedError extends NotAllowedError {
   /** Why the identity may not sign in. */
   readonly reason: CloudflareAccessNotAllowedReason;
+  // Private, so the error handler (which sends an error's own fields) never sends it.
+  readonly #details: string;
 
   constructor(
     reason: CloudflareAccessNotAllowedReason,
-    message: string,
+    details: string,
     cause?: Error,
   ) {
-    super(message, cause);
+    super(NOT_ALLOWED_MESSAGES[reason], cause);
     this.reason = reason;
+    this.#details = details;
+  }
+
+  /** The refusal in an administrator's words: what was looked for, and what to change. */
+  get details(): string {
+    return this.#details;
   }
 }
 

@@ -70,7 +70,7 @@ describe('cfaccess-explain', () => {
     const { code, output } = await run(['--backend', backend.url, token]);
     expect(output).toContain('refuses it: HTTP 403 (no_user)');
     expect(output).toContain(
-      'add a User entity with spec.profile.email nobody@example.com',
+      'for the administrator: no sign-in resolver found a User entity for this person',
     );
     expect(code).toBe(1);
   });

@@ -1,6 +1,7 @@
 /** The `cfaccess-explain` command: reads config and a token, prints the verdict of explainCloudflareAccessToken. */
 import { parseArgs } from 'node:util';
 import { ConfigSources } from '@backstage/config-loader';
+import { CloudflareAccessNotAllowedReason, NOT_ALLOWED_FIXES } from './errors';
 import { explainCloudflareAccessToken } from './explain';
 
 export const USAGE = `Usage: cfaccess-explain [--config <file>]... [--backend <url>] [--provider <id>] <token | ->
@@ -29,6 +30,12 @@ async function readStdin(): Promise<string> {
     chunks.push(Buffer.from(chunk));
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+function isNotAllowedReason(
+  reason: unknown,
+): reason is CloudflareAccessNotAllowedReason {
+  return typeof reason === 'string' && Object.hasOwn(NOT_ALLOWED_FIXES, reason);
 }
 
 /** Signs the token in at the running backend: the part only the catalog can answer. */
@@ -66,6 +73,13 @@ async function askBackend(
         body.error?.reason ? ` (${body.error.reason})` : ''
       }`,
       `  ${body.error?.message ?? 'no explanation in the response'}`,
+      ...(isNotAllowedReason(body.error?.reason)
+        ? [
+            `  for the administrator: ${
+              NOT_ALLOWED_FIXES[body.error.reason]
+            }; the backend's log line for this refusal (audit event cfaccess-sign-in) has the specifics`,
+          ]
+        : []),
     ],
   };
 }

@@ -152,7 +152,15 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
     const { token } = await emulator.signIn('stranger@elsewhere.example');
     const res = await backend.refresh(token);
     expect(res.status).toBe(403);
-    expect(res.body.error.message).toContain('allowed email domain');
+    expect(res.body.error.reason).toBe('domain');
+    // The person learns what to do, not which domains are allowed.
+    expect(res.body.error.message).toBe(
+      'Accounts of your email domain may not sign in to Backstage. Sign in with another account, or ask your Backstage administrator.',
+    );
+    expect(JSON.stringify(res.body)).not.toContain('example.com');
+    expect(backend.audited.at(-1)?.error).toMatch(
+      /stranger@elsewhere\.example is not in an allowed email domain.*example\.com/,
+    );
     await new Promise(r => setTimeout(r, 200));
     expect(seen).toHaveLength(before);
   });

@@ -182,7 +182,7 @@ describe('identity per Access session, outages, and the warm path', () => {
       ]) {
         const refused = await backend.refresh(token);
         expect(refused.status).toBe(403);
-        expect(refused.body.error.message).toMatch(/is not a Backstage user/);
+        expect(refused.body.error.reason).toBe('no_user');
       }
       expect((await graceInCatalog()).status).toBe(404);
     }, 60_000);

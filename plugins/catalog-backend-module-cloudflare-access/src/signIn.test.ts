@@ -131,7 +131,7 @@ describe('signing in through Cloudflare Access provisions the person', () => {
   it('refuses a person of a domain not allowed, and creates nothing', async () => {
     const { status, body } = await refresh('stranger@elsewhere.example');
     expect(status).toBe(403);
-    expect(body.error.message).toContain('not in an allowed email domain');
+    expect(body.error.reason).toBe('domain');
     await backend.runSync();
     expect(await backend.getUser('stranger_elsewhere.example')).toBeUndefined();
     expect(backend.logs).toContainEqual(

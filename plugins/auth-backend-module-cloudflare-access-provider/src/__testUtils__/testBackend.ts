@@ -23,6 +23,8 @@ export const REFRESH = '/api/auth/cfaccess/refresh';
 export type AuditedEvent = {
   meta?: { subject?: string; reason?: string };
   outcome: 'success' | 'fail';
+  /** A refusal's error message as audited: for a 403, its details for administrators. */
+  error?: string;
 };
 
 /**
@@ -40,17 +42,21 @@ export async function startCfaccessBackend(options: {
   const auditor = mockServices.auditor.mock({
     async createEvent({ eventId, meta }) {
       // Other plugins (the catalog) audit too; keep this module's events only.
-      const record = (outcome: AuditedEvent['outcome']) => {
+      const record = (outcome: AuditedEvent['outcome'], error?: Error) => {
         if (eventId === 'cfaccess-sign-in') {
-          audited.push({ meta: meta as AuditedEvent['meta'], outcome });
+          audited.push({
+            meta: meta as AuditedEvent['meta'],
+            outcome,
+            ...(error && { error: error.message }),
+          });
         }
       };
       return {
         async success() {
           record('success');
         },
-        async fail() {
-          record('fail');
+        async fail(options) {
+          record('fail', options?.error);
         },
       };
     },
