@@ -225,7 +225,13 @@ export function readCloudflareAccessSignInResolver(options: {
     const { result, claims } = await resolveAudited(info, answers.ctx);
     // A sign-in built on an older catalog answer is reused for less, so a removed User is out within reuseMs.
     const answeredAt = answers.oldestAnswerAt() ?? Date.now();
-    const reuseUntil = answeredAt + reuseMs;
+    // A provisioned sign-in may stand for a User the catalog has not read yet: asked again within sessionCheckInterval.
+    const provisioned =
+      claims.sub === provisionedUserEntityRef(info.result.claims.email);
+    const reuseUntil = Math.min(
+      answeredAt + reuseMs,
+      provisioned ? Date.now() + accessConfig.sessionCheckIntervalMs : Infinity,
+    );
     const ttl = reuseUntil - Date.now();
     if (ttl > 0) {
       const entry: SharedSignIn = {

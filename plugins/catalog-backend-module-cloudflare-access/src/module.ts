@@ -10,7 +10,10 @@ import {
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { readCloudflareAccessProvisioningPolicy } from '@cfaccess/plugin-cloudflare-access-node';
 import { readProvisioningConfig } from './config';
-import { CloudflareAccessProvisioningProvider } from './provider';
+import {
+  CloudflareAccessProvisioningProvider,
+  handOverProcessor,
+} from './provider';
 import { ProvisionedPersonStore } from './store';
 
 /** The module on a given clock; the tests move theirs, the package passes the system clock. */
@@ -45,19 +48,19 @@ export function createProvisioningModule(options: { clock: () => Date }) {
             knex: await database.getClient(),
             skipMigrations: database.migrations?.skip,
           });
-          catalogProcessing.addEntityProvider(
-            new CloudflareAccessProvisioningProvider({
-              ...readProvisioningConfig(config),
-              store,
-              events,
-              scheduler,
-              catalog,
-              auth,
-              logger,
-              policy: readCloudflareAccessProvisioningPolicy(config),
-              clock: options.clock,
-            }),
-          );
+          const provider = new CloudflareAccessProvisioningProvider({
+            ...readProvisioningConfig(config),
+            store,
+            events,
+            scheduler,
+            catalog,
+            auth,
+            logger,
+            policy: readCloudflareAccessProvisioningPolicy(config),
+            clock: options.clock,
+          });
+          catalogProcessing.addEntityProvider(provider);
+          catalogProcessing.addProcessor(handOverProcessor(provider, logger));
         },
       });
     },

@@ -26,7 +26,12 @@ import {
   userSourceOf,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { durationBefore, ProvisioningConfig } from './config';
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  ANNOTATION_ORIGIN_LOCATION,
+  Entity,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { CatalogProcessor } from '@backstage/plugin-catalog-node';
 import { ProvisionedPersonStore } from './store';
 import {
   groupRefsOf,
@@ -65,11 +70,18 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
     },
   ) {}
 
+  // Set once connected; the hand-over processor needs it to remove a User at once.
+  private connection?: EntityProviderConnection;
+  // The provisioned emails this replica knows (ASCII lower case), so that the catalog's
+  // processing of every other User costs a Set lookup, not a query.
+  private readonly knownEmails = new Set<string>();
+
   getProviderName(): string {
     return PROVISIONING_PROVIDER_NAME;
   }
 
   async connect(connection: EntityProviderConnection): Promise<void> {
+    this.connection = connection;
     const { events, scheduler, schedule, logger } = this.options;
     await events.subscribe({
       id: SUBSCRIBER_ID,
@@ -166,6 +178,7 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
       seenAt,
     );
     if (person) {
+      this.knownEmails.add(asciiLowerCase(person.email));
       await connection.applyMutation({
         type: 'delta',
         added: [
@@ -288,6 +301,55 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
   }
 
   /**
+   * Called as the catalog processes a User that another source keeps: when
+   * it has the email of a provisioned person and the operator's sources keep
+   * it, the provisioned User goes at once (not at the next sync), so a person
+   * signed in as a provisioned duplicate in the seconds before the catalog
+   * read their User is themselves again at their next sign-in.
+   */
+  async handOver(user: Entity): Promise<void> {
+    const email = (user.spec?.profile as { email?: unknown } | undefined)
+      ?.email;
+    if (
+      typeof email !== 'string' ||
+      !this.knownEmails.has(asciiLowerCase(email)) ||
+      !this.connection ||
+      isCloudflareAccessProvisioned(user)
+    ) {
+      return;
+    }
+    const { store, catalog, auth, logger } = this.options;
+    const credentials = await auth.getOwnServiceCredentials();
+    // A User being processed for the first time is not searchable yet: ask by its origin location.
+    const origin = user.metadata.annotations?.[ANNOTATION_ORIGIN_LOCATION];
+    const source = await userSourceOf(user, async () =>
+      origin ? catalog.getLocationByRef(origin, { credentials }) : undefined,
+    );
+    if (source !== 'operator') {
+      return;
+    }
+    const people = await store.findByEmail(email);
+    await store.remove(people.map(person => person.entityName));
+    people.forEach(person =>
+      this.knownEmails.delete(asciiLowerCase(person.email)),
+    );
+    if (people.length > 0) {
+      await this.connection.applyMutation({
+        type: 'delta',
+        added: [],
+        removed: people.map(person => deferred(provisionedUserEntity(person))),
+      });
+      logger.info(
+        `Handed ${people
+          .map(person => `user:default/${person.entityName}`)
+          .join(', ')} over to ${stringifyEntityRef(
+          user,
+        )}, which has the same email`,
+      );
+    }
+  }
+
+  /**
    * Removes the people not seen within `removeAfter`, and those another
    * source now keeps a User for (so one email never has two Users), then
    * emits everyone left as the provider's whole set.
@@ -314,6 +376,10 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
         `Could not check the provisioned Users against the catalog: ${error}`,
       );
     }
+    this.knownEmails.clear();
+    people.forEach(person =>
+      this.knownEmails.add(asciiLowerCase(person.email)),
+    );
     await connection.applyMutation({
       type: 'full',
       entities: [
@@ -325,4 +391,29 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
       `Synced ${people.length} provisioned Users; removed ${removed} not seen within removeAfter and ${handedOver} now kept elsewhere`,
     );
   }
+}
+
+/**
+ * The catalog processor that lets the provider hand a provisioned User over
+ * as soon as the catalog processes a User of the operator's with its email.
+ */
+export function handOverProcessor(
+  provider: CloudflareAccessProvisioningProvider,
+  logger: LoggerService,
+): CatalogProcessor {
+  return {
+    getProcessorName: () => 'CloudflareAccessProvisioningHandOver',
+    async postProcessEntity(entity) {
+      if (entity.kind.toLocaleLowerCase('en-US') === 'user') {
+        await provider
+          .handOver(entity)
+          .catch(error =>
+            logger.warn(
+              `Could not hand a provisioned User over to ${entity.metadata.name}; the next sync will: ${error}`,
+            ),
+          );
+      }
+      return entity;
+    },
+  };
 }

@@ -16,7 +16,7 @@ describe('signing in through Cloudflare Access provisions the person', () => {
   let database: TestDatabase;
   let backend: ProvisioningBackend;
 
-  const start = () =>
+  const start = (provider: Record<string, unknown> = {}) =>
     startProvisioningBackend({
       database: database.config,
       clock: () => new Date(),
@@ -30,6 +30,7 @@ describe('signing in through Cloudflare Access provisions the person', () => {
               audience: 'aud',
               // Every refresh asks the catalog, so a User added mid-test is seen at once.
               signInCacheDuration: 0,
+              ...provider,
               accessGroups: [
                 { id: 'g-platform', entityRef: 'group:default/platform' },
                 { id: 'g-missing', entityRef: 'group:default/missing' },
@@ -227,4 +228,39 @@ describe('signing in through Cloudflare Access provisions the person', () => {
       ownershipEntityRefs: ['user:default/attacker_example.com'],
     });
   });
+
+  it('signs a person in as their own User within sessionCheckInterval of the catalog having it, whatever the reuse', async () => {
+    await backend.stop();
+    backend = await start({
+      signInCacheDuration: '60s',
+      sessionCheckInterval: '1s',
+    });
+    try {
+      // As in the first seconds after a start: their User is not read yet.
+      const { token } = await emulator.signIn('early@example.com');
+      const refreshWith = async () => {
+        const res = await fetch(`${backend.url}/api/auth/cfaccess/refresh`, {
+          headers: { 'cf-access-jwt-assertion': token },
+        });
+        return (await res.json()).backstageIdentity?.identity?.userEntityRef;
+      };
+      expect(await refreshWith()).toBe('user:default/early_example.com');
+      await backend.addUserByHand({
+        name: 'early',
+        email: 'early@example.com',
+      });
+      // The duplicate leaves the catalog at once...
+      await backend.waitForNoUser('early_example.com');
+      // ...and the same Access session is themselves again after sessionCheckInterval, not signInCacheDuration.
+      let signedInAs: string | undefined;
+      for (let i = 0; i < 50 && signedInAs !== 'user:default/early'; i++) {
+        await new Promise(r => setTimeout(r, 100));
+        signedInAs = await refreshWith();
+      }
+      expect(signedInAs).toBe('user:default/early');
+    } finally {
+      await backend.stop();
+      backend = await start();
+    }
+  }, 60_000);
 });

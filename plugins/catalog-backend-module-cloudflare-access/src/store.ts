@@ -1,6 +1,9 @@
 /** The provisioned people in the catalog's database: the one home of the table, its migrations and its queries. */
 import { resolvePackagePath } from '@backstage/backend-plugin-api';
-import { CloudflareAccessProvisionedGroup } from '@cfaccess/plugin-cloudflare-access-node';
+import {
+  asciiLowerCase,
+  CloudflareAccessProvisionedGroup,
+} from '@cfaccess/plugin-cloudflare-access-node';
 import { Knex } from 'knex';
 
 const TABLE = 'cfaccess_provisioned_users';
@@ -112,6 +115,15 @@ export class ProvisionedPersonStore {
     return entityNames.length
       ? this.knex(TABLE).whereIn('entity_name', entityNames).delete()
       : 0;
+  }
+
+  /** The people provisioned with this email, case folded in ASCII (at most one, by the naming rule). */
+  async findByEmail(email: string): Promise<ProvisionedPerson[]> {
+    const rows: Row[] = await this.knex<Row>(TABLE).whereRaw(
+      'lower(email) = ?',
+      [asciiLowerCase(email)],
+    );
+    return rows.map(fromRow);
   }
 
   /** Whether this person is provisioned. */

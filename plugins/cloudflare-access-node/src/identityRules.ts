@@ -1,4 +1,5 @@
 /** How identities are compared: case folded in ASCII only, domains and group ids as Access and the operator wrote them. */
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 /**
  * Lower-cases ASCII letters only. `toLowerCase` also folds letters such as
@@ -33,15 +34,14 @@ export function emailDomain(email: string): string | undefined {
   if (!ASCII_DOMAIN.test(domain)) {
     return undefined;
   }
-  // An A-label must be valid punycode, which these checks cannot tell; a malformed one is refused.
-  if (domain.split('.').some(label => label.startsWith('xn--'))) {
-    try {
-      const unicode = new URL(`http://${domain}`).hostname;
-      if (unicode !== domain) {
+  // An A-label must be valid punycode: it decodes to a Unicode label that encodes back to it
+  // (Node 20 decodes an invalid one to '', Node 24 leaves it as it is).
+  for (const label of domain.split('.')) {
+    if (label.startsWith('xn--')) {
+      const unicode = domainToUnicode(label);
+      if (!unicode || unicode === label || domainToASCII(unicode) !== label) {
         return undefined;
       }
-    } catch {
-      return undefined;
     }
   }
   return domain;
