@@ -526,6 +526,22 @@ describe('the Access routes and the guard, without an upstream', () => {
       );
     });
 
+    it("answers 403 with a page that is not Access's in forbidden mode, until set back to ok", async () => {
+      const cookie = await signedInCookie('ada@example.com');
+      emulator.setEndpointMode('identity', 'forbidden');
+      const response = await identityWith(cookie);
+      expect(response.status).toBe(403);
+      expect(response.headers.get('content-type')).toContain('text/html');
+      expect(await response.text()).toBe(
+        '<html><body>Request blocked by a firewall rule</body></html>',
+      );
+      expect(emulator.requestCount('identity')).toBe(1);
+
+      // The session itself was never touched.
+      emulator.setEndpointMode('identity', 'ok');
+      expect((await identityWith(cookie)).status).toBe(200);
+    });
+
     it("answers with another person's identity while answerIdentityAs is set", async () => {
       const { token, sub } = await emulator.signIn('ada@example.com');
       emulator.answerIdentityAs('grace@example.com');

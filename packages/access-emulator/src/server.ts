@@ -63,6 +63,10 @@ function loginLocation(path: string | undefined): string {
   return `${LOGIN_PATH}?redirect_url=${encodeURIComponent(path ?? '/')}`;
 }
 
+/** A WAF's block page: a 403 that says nothing about the Access session. */
+const FIREWALL_PAGE =
+  '<html><body>Request blocked by a firewall rule</body></html>';
+
 /** What get-identity answers for a token that proves no live session: ended, revoked or invalid. */
 function noSessionReply(reason: string): Reply {
   return jsonReply(401, { err: `invalid token: ${reason}` });
@@ -115,6 +119,9 @@ export function attachAccessRoutes(
     }
     if (mode === 'login-redirect') {
       return redirectReply(`${url}${loginLocation(req.url)}`);
+    }
+    if (mode === 'forbidden') {
+      return htmlReply(403, FIREWALL_PAGE);
     }
     const token =
       readCookie(req.headers.cookie, AUTHORIZATION_COOKIE) ??

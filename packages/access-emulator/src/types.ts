@@ -69,13 +69,15 @@ export type CertsMode = 'ok' | 'error' | 'timeout';
 
 /**
  * As CertsMode, plus Access's other answers: 'error-body' = 200 with `{ err }` and no identity;
- * 'ended' = 401 as for an ended or revoked session; 'login-redirect' = 302 to the login page.
+ * 'ended' = 401 as for an ended or revoked session; 'login-redirect' = 302 to the login page;
+ * 'forbidden' = 403 with an HTML page that is not Access's, as a firewall or proxy in between answers.
  */
 export type IdentityMode =
   | CertsMode
   | 'error-body'
   | 'ended'
-  | 'login-redirect';
+  | 'login-redirect'
+  | 'forbidden';
 
 /** The modes each endpoint can be set to. */
 export interface EndpointModes {

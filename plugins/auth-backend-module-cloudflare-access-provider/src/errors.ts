@@ -26,6 +26,7 @@ export type CloudflareAccessRefusalReason =
   | 'subject'
   | 'service_token'
   | 'session_ended'
+  | 'session_unconfirmed'
   | 'keys_unavailable';
 
 /**
@@ -71,6 +72,8 @@ export const REFUSAL_MESSAGES: Record<CloudflareAccessRefusalReason, string> = {
     'The Cloudflare Access service token is not allowed to sign in; add its Client ID to auth.providers.cfaccess.serviceTokens',
   session_ended:
     'The Cloudflare Access session behind this token has ended (signed out, expired or revoked); sign in to Cloudflare Access again',
+  session_unconfirmed:
+    'Cloudflare Access could not confirm the session behind this token: get-identity was refused by something other than Access (a firewall rule or a proxy?); sign in to Cloudflare Access again, and check that /cdn-cgi/access/get-identity is not blocked',
   keys_unavailable:
     'The Cloudflare Access signing keys could not be fetched; check that the team domain is reachable from Backstage, then try again',
 };

@@ -128,6 +128,9 @@ const DETAILS: Record<
       claims.identity_nonce,
     )}) has ended: signed out, expired or revoked`,
   ],
+  session_unconfirmed: ({ config }) => [
+    `${config.identityUrl} answered 403 or redirected elsewhere than the Access login: something in between (a firewall rule, a proxy) refused the call, so the session is refused until it is checked again (sessionCheckInterval)`,
+  ],
   keys_unavailable: ({ config }) => [
     `${config.certsUrl} could not be fetched from this machine`,
   ],

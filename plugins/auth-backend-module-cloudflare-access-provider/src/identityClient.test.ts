@@ -109,7 +109,7 @@ describe('get-identity is trusted only where the token agrees', () => {
     emulator.resetCounts();
     const refused = await backend.refresh(token);
     expect(refused.status).toBe(401);
-    expect(refused.body.error.reason).toBe('session_ended');
+    expect(refused.body.error.reason).toBe('session_unconfirmed');
 
     emulator.setEndpointMode('identity', 'ok');
     // Remembered, not asked again at once...

@@ -157,7 +157,9 @@ export class AccessIdentityClient {
       session = await pending;
     }
     if ('ended' in session) {
-      return refuse('session_ended');
+      return refuse(
+        session.for === 'now' ? 'session_unconfirmed' : 'session_ended',
+      );
     }
     return session;
   }

@@ -1,9 +1,10 @@
 import { EmptyState } from '@backstage/core-components';
 import Button from '@material-ui/core/Button';
 import TimerOffIcon from '@material-ui/icons/TimerOff';
+import { signInAgainThroughAccess } from '../session/accessLogout';
 import { PANEL_ICON_STYLE } from './panelIcon';
 
-/** The Access session is over: reloading sends the browser through Access, which asks who you are. */
+/** The Access session is over: signing in again ends it at Access too, so Access asks who you are and issues a fresh token. */
 export function SessionEndedPanel(props: { reason?: string }) {
   // session_ended: Access itself says the session was signed out or revoked, not merely timed out.
   const description =
@@ -20,7 +21,7 @@ export function SessionEndedPanel(props: { reason?: string }) {
         <Button
           variant="contained"
           color="primary"
-          onClick={() => window.location.reload()}
+          onClick={() => signInAgainThroughAccess()}
         >
           Sign in again
         </Button>

@@ -3,7 +3,7 @@ import type {
   IdentityApi,
   ProfileInfo,
 } from '@backstage/frontend-plugin-api';
-import { ACCESS_LOGOUT_PATH } from '../constants';
+import { signOutOfAccess } from './accessLogout';
 import type { AccessSessionWatch } from './watchAccessSession';
 
 /**
@@ -31,7 +31,7 @@ export class CloudflareAccessIdentity implements IdentityApi {
   async signOut(): Promise<void> {
     this.watch.stop();
     await this.inner.signOut();
-    window.location.assign(ACCESS_LOGOUT_PATH);
+    signOutOfAccess();
     // Never settle: once this resolves the app navigates to its own sign-out target, cancelling the logout.
     return new Promise<void>(() => {});
   }
