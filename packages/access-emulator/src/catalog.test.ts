@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { People, readCatalog, strangerGroupNames } from './catalog';
+import { startAccessEmulator } from './emulator';
 
 const examples = resolve(__dirname, '../../../examples');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -113,6 +114,40 @@ describe('the catalog', () => {
       { id: 'leads-access-id', name: 'Ops-Leads', email: 'leads@example.com' },
       { id: expect.stringMatching(UUID), name: 'plain', email: '' },
     ]);
+  });
+
+  it('leaves out Users with no email, names them, and says so on the login page and in the log', async () => {
+    const file = join(dir, 'create-app-org.yaml');
+    await writeFile(
+      file,
+      [
+        'apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: { name: guest }\nspec: { memberOf: [guests] }',
+        'apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: { name: jane }\nspec: { profile: { email: jane@example.com }, memberOf: [] }',
+      ].join('\n---\n'),
+    );
+    const contents = await readCatalog([file]);
+    expect(contents.users.map(user => user.email)).toEqual([
+      'jane@example.com',
+    ]);
+    expect(contents.skippedUsers).toEqual(['guest']);
+
+    const logged: string[] = [];
+    const emulator = await startAccessEmulator({
+      audience: 'aud',
+      catalog: [file],
+      logger: line => logged.push(line),
+    });
+    try {
+      const line =
+        '1 catalog User not listed: no spec.profile.email, and Access signs people in by email (guest).';
+      expect(logged).toContain(line);
+      const page = await (
+        await fetch(`${emulator.url}/cdn-cgi/access/login`)
+      ).text();
+      expect(page).toContain(line);
+    } finally {
+      await emulator.close();
+    }
   });
 
   it('gives each group a random id, stable per name whatever its case, in one instance only', async () => {

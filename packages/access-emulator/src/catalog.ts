@@ -35,6 +35,8 @@ interface CatalogGroup {
 
 interface CatalogContents {
   users: AccessEmulatorUser[];
+  /** The names of Users left out because they have no `spec.profile.email`. */
+  skippedUsers: string[];
   /** By group name (lower case). */
   groups: Map<string, CatalogGroup>;
 }
@@ -86,7 +88,11 @@ async function readEntities(file: string): Promise<YamlRecord[]> {
 
 /** Reads User and Group entities from Backstage catalog YAML files or directories (not recursive). */
 export async function readCatalog(paths: string[]): Promise<CatalogContents> {
-  const contents: CatalogContents = { users: [], groups: new Map() };
+  const contents: CatalogContents = {
+    users: [],
+    skippedUsers: [],
+    groups: new Map(),
+  };
   for (const path of paths) {
     for (const file of await catalogFiles(path)) {
       for (const entity of await readEntities(file)) {
@@ -104,6 +110,9 @@ export async function readCatalog(paths: string[]): Promise<CatalogContents> {
         }
         const email = text(profile.email);
         // A User without a profile email could never be matched by Access, so it is skipped.
+        if (kind === 'user' && !email) {
+          contents.skippedUsers.push(name ?? '(no name)');
+        }
         if (kind === 'user' && email) {
           const memberOf = Array.isArray(spec.memberOf) ? spec.memberOf : [];
           contents.users.push({
@@ -130,6 +139,8 @@ export class People {
   private constructor(
     private readonly byEmail: Map<string, AccessEmulatorUser>,
     private readonly catalogGroups: Map<string, CatalogGroup>,
+    /** The catalog Users left out for having no email. */
+    readonly skippedUsers: string[],
   ) {
     this.userIds = new OpaqueIds(givenIds(byEmail));
     this.groupIds = new OpaqueIds(givenIds(catalogGroups));
@@ -139,13 +150,13 @@ export class People {
     catalog: string[] = [],
     extraUsers: AccessEmulatorUser[] = [],
   ): Promise<People> {
-    const { users, groups } = await readCatalog(catalog);
+    const { users, groups, skippedUsers } = await readCatalog(catalog);
     const byEmail = new Map<string, AccessEmulatorUser>();
     // Later entries win, so `users` given directly override catalog people with the same email.
     for (const user of [...users, ...extraUsers]) {
       byEmail.set(user.email.toLowerCase(), user);
     }
-    return new People(byEmail, groups);
+    return new People(byEmail, groups, skippedUsers);
   }
 
   list(): Person[] {

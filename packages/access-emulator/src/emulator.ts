@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { People, strangerGroupNames } from './catalog';
+import { skippedUsersLine } from './pages';
 import { EndpointControls } from './controls';
 import { AccessEdge } from './edge';
 import { accessIdentity } from './identity';
@@ -105,6 +106,9 @@ export async function startAccessEmulator(
     KeyRing.create(),
     People.load(options.catalog, options.users),
   ]);
+  if (people.skippedUsers.length > 0) {
+    log(skippedUsersLine(people.skippedUsers));
+  }
 
   const server = createServer();
   const sockets = new Set<Socket>();

@@ -66,18 +66,35 @@ function personButton(person: Person, redirectUrl: string): string {
 </form></li>`;
 }
 
+/** Why some catalog Users are not on the page: Access signs people in by email. */
+export function skippedUsersLine(names: string[]): string {
+  return `${names.length} catalog User${
+    names.length === 1 ? '' : 's'
+  } not listed: no spec.profile.email, and Access signs people in by email (${names.join(
+    ', ',
+  )}).`;
+}
+
 /** The sign-in page: one button per known person, and fields for any other email and its groups. */
 export function loginPage(options: {
   people: Person[];
+  /** Catalog Users left out for having no email. */
+  skippedUsers?: string[];
   redirectUrl: string;
   error?: string;
 }): string {
   const { people, redirectUrl, error } = options;
+  const skipped = options.skippedUsers ?? [];
   const list = people.length
     ? `<ul data-testid="people">${people
         .map(person => personButton(person, redirectUrl))
         .join('\n')}</ul>`
     : '<p class="note" data-testid="no-people">No people in the catalog: type an email below.</p>';
+  const skippedNote = skipped.length
+    ? `<p class="note" data-testid="skipped-users">${escapeHtml(
+        skippedUsersLine(skipped),
+      )}</p>`
+    : '';
   const message = error
     ? `<p class="error" data-testid="error" role="alert">${escapeHtml(
         error,
@@ -87,6 +104,7 @@ export function loginPage(options: {
     'Sign in as one of these people. This is a local stand-in for Cloudflare Access: there is no password.',
     `${message}
 ${list}
+${skippedNote}
 <form method="post" action="/cdn-cgi/access/login" data-testid="email-form">
 <input type="hidden" name="redirect_url" value="${escapeHtml(redirectUrl)}">
 <label for="email">Or any email:</label>

@@ -154,7 +154,14 @@ export function attachAccessRoutes(
       const redirectUrl = safeRedirect(
         splitUrl(req.url).query.get('redirect_url'),
       );
-      return htmlReply(200, loginPage({ people: people.list(), redirectUrl }));
+      return htmlReply(
+        200,
+        loginPage({
+          people: people.list(),
+          skippedUsers: people.skippedUsers,
+          redirectUrl,
+        }),
+      );
     }
     let form: URLSearchParams;
     try {
@@ -165,7 +172,15 @@ export function attachAccessRoutes(
     const email = (form.get('email') ?? '').trim();
     const redirectUrl = safeRedirect(form.get('redirect_url'));
     const refuse = (error: string) =>
-      htmlReply(400, loginPage({ people: people.list(), redirectUrl, error }));
+      htmlReply(
+        400,
+        loginPage({
+          people: people.list(),
+          skippedUsers: people.skippedUsers,
+          redirectUrl,
+          error,
+        }),
+      );
     if (!EMAIL_PATTERN.test(email)) {
       return refuse('Enter an email address, like someone@example.com.');
     }
