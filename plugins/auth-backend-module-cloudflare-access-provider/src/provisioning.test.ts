@@ -1,5 +1,10 @@
 import { JsonObject } from '@backstage/types';
-import { createBackendPlugin } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendPlugin,
+  createServiceFactory,
+  RootLoggerService,
+} from '@backstage/backend-plugin-api';
 import {
   EventParams,
   eventsServiceFactory,
@@ -115,6 +120,23 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
     await emulator.close();
   });
 
+  let markers = 0;
+  /**
+   * What was announced after the first `before` events, up to a marker: a new
+   * person signed in now, whose announcement comes after anything before it
+   * would have, so "nothing announced" is checked without a fixed wait.
+   */
+  async function announcedBeforeMarker(before: number) {
+    const email = `marker-${++markers}@example.com`;
+    const { token } = await emulator.signIn(email);
+    expect((await backend.refresh(token)).status).toBe(200);
+    const isMarker = (event: EventParams) =>
+      (event.eventPayload as CloudflareAccessPersonSeenEvent).email === email;
+    await until(() => seen.some(isMarker));
+    expect(seen.some(isMarker)).toBe(true);
+    return seen.slice(before).filter(event => !isMarker(event));
+  }
+
   it('issues a token for the provisioned User, owning the mapped Groups that exist, and announces them once', async () => {
     const { token } = await emulator.signIn('New.Person@example.com');
     const res = await backend.refresh(token);
@@ -143,8 +165,7 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
     // A second Access session of the same person, same facts: not announced again.
     const again = await emulator.signIn('New.Person@example.com');
     expect((await backend.refresh(again.token)).status).toBe(200);
-    await new Promise(r => setTimeout(r, 200));
-    expect(seen).toHaveLength(1);
+    expect(await announcedBeforeMarker(1)).toEqual([]);
   });
 
   it('refuses a person outside allowedDomains and announces nothing', async () => {
@@ -161,8 +182,7 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
     expect(backend.audited.at(-1)?.error).toMatch(
       /stranger@elsewhere\.example is not in an allowed email domain.*example\.com/,
     );
-    await new Promise(r => setTimeout(r, 200));
-    expect(seen).toHaveLength(before);
+    expect(await announcedBeforeMarker(before)).toEqual([]);
   });
 
   it('never provisions a service token', async () => {
@@ -171,7 +191,7 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
       await emulator.mintServiceToken('bot.access'),
     );
     expect(res.status).toBe(403);
-    expect(seen).toHaveLength(before);
+    expect(await announcedBeforeMarker(before)).toEqual([]);
   });
 });
 
@@ -387,5 +407,62 @@ describe('provisioning bounds', () => {
         event => event.meta?.reason === 'provisioning_limit',
       ),
     ).toHaveLength(1);
+  });
+});
+
+describe('catalog rules that let anyone add Users', () => {
+  it('are warned about at start, in one line naming the fix, when provisionUsers is on', async () => {
+    const warnings: string[] = [];
+    const recording: RootLoggerService = {
+      error() {},
+      warn: message => void warnings.push(message),
+      info() {},
+      debug() {},
+      child: () => recording,
+    };
+    const emulator = await startAccessEmulator({ audience: 'aud' });
+    const seen: EventParams[] = [];
+    // The test backend's catalog.rules allow User everywhere, as the old guide advised.
+    const backend = await startCfaccessBackend({
+      provider: {
+        teamDomain: emulator.url,
+        audience: 'aud',
+        signIn: {
+          resolvers: [
+            {
+              resolver: 'emailMatchingUserEntityProfileEmail',
+              allowedDomains: ['example.com'],
+              provisionUsers: true,
+            },
+          ],
+        },
+      },
+      catalogFile: FIXTURE_CATALOG,
+      readyUser: 'deploy-bot',
+      config: { events: { useEventBus: 'never' } },
+      features: [
+        eventsServiceFactory,
+        personSeenRecorder(seen),
+        createServiceFactory({
+          service: coreServices.rootLogger,
+          deps: {},
+          factory: () => recording,
+        }),
+      ],
+    });
+    try {
+      expect(
+        warnings.filter(line =>
+          line.startsWith('provisionUsers is on and catalog.rules'),
+        ),
+      ).toEqual([
+        expect.stringContaining(
+          'allow User and Group only on your org locations',
+        ),
+      ]);
+    } finally {
+      await backend.stop();
+      await emulator.close();
+    }
   });
 });
