@@ -50,7 +50,8 @@ describe('allowedDomains matches the whole domain', () => {
     async email => {
       const res = await signIn(email);
       expect(res.status).toBe(403);
-      expect(res.body.error.message).toContain(
+      expect(res.body.error.reason).toBe('domain');
+      expect(backend.audited.at(-1)?.error).toContain(
         `${email} is not in an allowed email domain`,
       );
     },
