@@ -58,6 +58,11 @@ describe('signing in and out through Cloudflare Access', () => {
     ]);
 
     const screenshot = await saveScreenshot(page, 'signed-in');
+
+    // /catalog, where Backstage users look for it, leads to the catalog at /.
+    await page.goto(`${LOCAL_URL}/catalog`);
+    await page.waitForURL(`${LOCAL_URL}/`);
+    await page.getByRole('link', { name: 'backstage', exact: true }).waitFor();
     mkdirSync(join(REPO_ROOT, 'docs'), { recursive: true });
     copyFileSync(screenshot, join(REPO_ROOT, 'docs/screenshot-signed-in.png'));
   });
@@ -116,6 +121,20 @@ describe('signing in and out through Cloudflare Access', () => {
       ['user:default/newcomer_example.com', 'group:default/engineering'],
     );
 
+    // The Access card says which of the groups gave nothing.
+    const accessGroups = page.getByTestId('access-groups');
+    await accessGroups
+      .locator('li', { hasText: 'made-up-by-newcomer' })
+      .getByText('gives no ownership: not mapped in accessGroups')
+      .waitFor();
+    assert.equal(
+      await accessGroups
+        .locator('li', { hasText: 'engineering' })
+        .getByTestId('access-group-unmapped')
+        .count(),
+      0,
+    );
+
     // The catalog module ingests the User within seconds: check again until it is there.
     const user = page.getByTestId('catalog-user');
     for (let attempt = 0; attempt < 30 && !(await user.count()); attempt++) {
@@ -160,11 +179,13 @@ describe('signing in and out through Cloudflare Access', () => {
       await page.getByText('example.com', { exact: false }).count(),
       0,
     );
+    // The ways on, and the reason code for whoever they ask.
+    await page
+      .getByRole('button', { name: 'Sign in with another account' })
+      .waitFor();
     assert.equal(
-      await page
-        .getByRole('link', { name: 'Sign out of Cloudflare Access' })
-        .getAttribute('href'),
-      '/cdn-cgi/access/logout',
+      await page.getByTestId('refusal-details').textContent(),
+      'Details for your administrator: reason domain',
     );
     assert.equal(await page.getByTestId('ownership-entity-refs').count(), 0);
     await saveScreenshot(page, 'refused');

@@ -343,3 +343,67 @@ describe('routes to several upstreams', () => {
     }
   });
 });
+
+describe('the headers of upstream answers', () => {
+  let upstream: ReturnType<typeof createServer>;
+  let emulator: AccessEmulator;
+
+  beforeAll(async () => {
+    // Answers by path: a page without Cache-Control, a page with its own, and JSON.
+    upstream = createServer((req, res) => {
+      const headers: Record<string, string> = {
+        etag: '"v1"',
+        'x-upstream': 'kept',
+        'content-type': req.url === '/data' ? 'application/json' : 'text/html',
+      };
+      if (req.url === '/cached') {
+        headers['cache-control'] = 'public, max-age=60';
+      }
+      res.writeHead(200, headers).end(req.url === '/data' ? '{}' : '<p>hi</p>');
+    });
+    await new Promise<void>(resolve =>
+      upstream.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = upstream.address() as AddressInfo;
+    emulator = await startAccessEmulator({
+      audience: 'aud',
+      upstream: `http://127.0.0.1:${port}`,
+    });
+  });
+  afterAll(async () => {
+    await emulator.close();
+    upstream.closeAllConnections();
+    await new Promise(resolve => upstream.close(resolve));
+  });
+
+  async function get(path: string): Promise<Headers> {
+    const cookie =
+      authorizationCookieOf(
+        await signInWithForm(emulator, 'ada@example.com'),
+      ) ?? '';
+    const response = await fetch(`${emulator.url}${path}`, {
+      headers: { cookie },
+    });
+    await response.text();
+    return response.headers;
+  }
+
+  it('marks a page that says nothing about caching no-store, so that it cannot outlive its Access session', async () => {
+    const headers = await get('/page');
+    expect(headers.get('cache-control')).toBe('no-store');
+    expect(headers.get('etag')).toBe('"v1"');
+    expect(headers.get('x-upstream')).toBe('kept');
+  });
+
+  it("passes the upstream's own Cache-Control and other headers through", async () => {
+    const headers = await get('/cached');
+    expect(headers.get('cache-control')).toBe('public, max-age=60');
+    expect(headers.get('x-upstream')).toBe('kept');
+  });
+
+  it('leaves answers other than pages as they are', async () => {
+    const headers = await get('/data');
+    expect(headers.get('cache-control')).toBeNull();
+    expect(headers.get('content-type')).toBe('application/json');
+  });
+});

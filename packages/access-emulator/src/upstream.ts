@@ -78,6 +78,15 @@ function proxyUpstream(
   const upstreamSockets = new Set<Duplex>();
 
   proxy.on('proxyRes', (proxyRes, req) => {
+    // A page kept in the browser's cache outlives its Access session: Back or a reopened tab would boot
+    // an app whose every load gets the login page. Access asks the origin to say no-store; this one does it for dev servers that cannot.
+    const contentType = String(proxyRes.headers['content-type'] ?? '');
+    if (
+      contentType.startsWith('text/html') &&
+      proxyRes.headers['cache-control'] === undefined
+    ) {
+      proxyRes.headers['cache-control'] = 'no-store';
+    }
     const cookie = cookies.get(req);
     if (cookie) {
       proxyRes.headers['set-cookie'] = [

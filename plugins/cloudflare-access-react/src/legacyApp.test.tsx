@@ -61,7 +61,12 @@ describe('in a legacy app (createApp from @backstage/app-defaults)', () => {
   it('signs in through the cfaccess refresh endpoint of the configured backend', async () => {
     renderLegacyApp(server.baseUrl);
     expect(
-      await screen.findByText('Signed in as user:default/ada'),
+      // A first render of a whole legacy app can take seconds on a loaded machine.
+      await screen.findByText(
+        'Signed in as user:default/ada',
+        {},
+        { timeout: 10_000 },
+      ),
     ).toBeInTheDocument();
     expect(server.paths[0]).toBe('/api/auth/cfaccess/refresh');
   });
@@ -72,8 +77,13 @@ describe('in a legacy app (createApp from @backstage/app-defaults)', () => {
     expect(
       await screen.findByText(
         'You are signed in to Cloudflare Access, but not allowed into Backstage',
+        {},
+        { timeout: 10_000 },
       ),
     ).toBeInTheDocument();
+    expect(screen.getByTestId('refusal-details')).toHaveTextContent(
+      'reason no_user',
+    );
     expect(screen.queryByText(/Signed in as/)).not.toBeInTheDocument();
   });
 });

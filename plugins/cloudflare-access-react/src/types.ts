@@ -44,7 +44,9 @@ export type CloudflareAccessProviderInfo = {
  * - `ended`: the Access session is over (401, or Access redirected to its login);
  *   `reason` is the backend's refusal reason when it gave one, e.g.
  *   `session_ended` for a session signed out or revoked in Access;
- * - `refused`: Access let the person through but Backstage refused them (403).
+ * - `refused`: Access let the person through but Backstage refused them (403):
+ *   `message` is the backend's sentence for the person, `reason` its code
+ *   (e.g. `domain`, `no_user`) for their administrator.
  *
  * @public
  */
@@ -52,4 +54,4 @@ export type CloudflareAccessSessionState =
   | { status: 'pending' }
   | { status: 'active'; providerInfo: CloudflareAccessProviderInfo }
   | { status: 'ended'; reason?: string }
-  | { status: 'refused'; message: string };
+  | { status: 'refused'; message: string; reason?: string };

@@ -2,10 +2,17 @@ import { InfoCard, Progress } from '@backstage/core-components';
 import { useCloudflareAccessSession } from '@cfaccess/cloudflare-access-react';
 import Chip from '@material-ui/core/Chip';
 import Typography from '@material-ui/core/Typography';
+import { useOwningAccessGroupIds } from './useAccessGroupOwnership';
 
 /** The Access identity behind the session, from the provider info of the latest session check. */
-export function AccessIdentityCard() {
+export function AccessIdentityCard(props: { ownershipEntityRefs: string[] }) {
   const session = useCloudflareAccessSession();
+  const groups =
+    session.status === 'active' ? session.providerInfo.cfIdentity.groups : [];
+  const owningIds = useOwningAccessGroupIds(
+    groups.map(group => group.id),
+    props.ownershipEntityRefs,
+  );
   if (session.status === 'pending') {
     return <Progress />;
   }
@@ -21,18 +28,31 @@ export function AccessIdentityCard() {
         {cfIdentity.email}
       </Typography>
       <Typography variant="subtitle2">Access groups</Typography>
-      <div data-testid="access-groups">
-        {cfIdentity.groups.map(group => (
-          <Chip key={group.id} label={group.name} size="small" />
+      <ul data-testid="access-groups" style={{ paddingLeft: 0 }}>
+        {groups.map(group => (
+          <li key={group.id} style={{ listStyle: 'none', marginBottom: 4 }}>
+            <Chip label={group.name} size="small" />
+            {owningIds && !owningIds.has(group.id) && (
+              <Typography
+                component="span"
+                variant="body2"
+                color="textSecondary"
+                data-testid="access-group-unmapped"
+              >
+                {' '}
+                gives no ownership: not mapped in accessGroups
+              </Typography>
+            )}
+          </li>
         ))}
-        {cfIdentity.groups.length === 0 && (
-          <Typography color="textSecondary">
-            {degraded
-              ? 'Unknown: Cloudflare could not be reached when you signed in'
-              : 'None'}
-          </Typography>
-        )}
-      </div>
+      </ul>
+      {groups.length === 0 && (
+        <Typography color="textSecondary">
+          {degraded
+            ? 'Unknown: Cloudflare could not be reached when you signed in'
+            : 'None'}
+        </Typography>
+      )}
     </InfoCard>
   );
 }

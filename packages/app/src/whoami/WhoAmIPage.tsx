@@ -56,7 +56,9 @@ export function WhoAmIPage() {
           </InfoCard>
         </Grid>
         <Grid item xs={12} md={6}>
-          <AccessIdentityCard />
+          <AccessIdentityCard
+            ownershipEntityRefs={identity.ownershipEntityRefs}
+          />
         </Grid>
         <Grid item xs={12} md={6}>
           <CatalogUserCard userEntityRef={identity.userEntityRef} />

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 /** What the server answers to the next refresh calls. */
 export type RefreshAnswer = {
   status: number;
+  /** Sent as JSON, or as it is when a string (with the content type in `headers`). */
   body?: unknown;
   headers?: Record<string, string>;
 };
@@ -46,17 +47,28 @@ export function signedInAnswer(
   };
 }
 
-/** The backend's 403 for a person with no User entity. */
+/** The sentence the backend's 403 gives a person with no User entity. */
+export const NOT_IN_CATALOG_MESSAGE =
+  'You passed Cloudflare Access, but Backstage has no user for you. Ask your Backstage administrator to add you.';
+
+/** The backend's 403 for a person with no User entity: a sentence for the person, and the reason code. */
 export const notInCatalogAnswer: RefreshAnswer = {
   status: 403,
   body: {
     error: {
       name: 'NotAllowedError',
-      message:
-        'nobody@example.com passed Cloudflare Access but is not a Backstage user',
+      message: NOT_IN_CATALOG_MESSAGE,
+      reason: 'no_user',
     },
     response: { statusCode: 403 },
   },
+};
+
+/** An HTML page where JSON was expected: a page not behind Access, whose server answers every path with the app. */
+export const htmlPageAnswer: RefreshAnswer = {
+  status: 200,
+  headers: { 'content-type': 'text/html; charset=utf-8' },
+  body: '<!DOCTYPE html><html><body><div id="root"></div></body></html>',
 };
 
 /** The backend's 401 for a request that carries no Access token. */
@@ -104,13 +116,14 @@ export async function startRefreshServer(initial: RefreshAnswer) {
       res.writeHead(404).end();
       return;
     }
-    const headers = { ...answer.headers };
-    if (answer.body !== undefined) {
-      headers['content-type'] = 'application/json';
+    const { status, body, headers } = answer;
+    if (body === undefined || typeof body === 'string') {
+      res.writeHead(status, headers).end(body);
+      return;
     }
     res
-      .writeHead(answer.status, headers)
-      .end(answer.body === undefined ? undefined : JSON.stringify(answer.body));
+      .writeHead(status, { ...headers, 'content-type': 'application/json' })
+      .end(JSON.stringify(body));
   });
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -46,17 +46,23 @@ describe('CloudflareAccessSessionDialog', () => {
     );
   });
 
-  it('opens with the reason once Backstage refuses the person', async () => {
+  it("opens with the backend's sentence once Backstage refuses the person", async () => {
     await renderInTestApp(<CloudflareAccessSessionDialog />);
     act(() =>
       sessionStore.set({
         status: 'refused',
-        message: 'ada@example.com is no longer allowed',
+        message:
+          'You are not in a group that may sign in to Backstage. Ask your Backstage administrator for access.',
+        reason: 'group',
       }),
     );
 
-    expect(await screen.findByRole('dialog')).toHaveTextContent(
-      'ada@example.com is no longer allowed',
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog).toHaveTextContent(
+      'You are not in a group that may sign in to Backstage. Ask your Backstage administrator for access.',
+    );
+    expect(screen.getByTestId('refusal-details')).toHaveTextContent(
+      'Details for your administrator: reason group',
     );
   });
 });

@@ -1,14 +1,16 @@
 import type { IdentityApi } from '@backstage/core-plugin-api';
-import { discoveryApiRef } from '@backstage/core-plugin-api';
+import { configApiRef, discoveryApiRef } from '@backstage/core-plugin-api';
 import {
   mockApis,
   renderInTestApp,
   TestApiProvider,
 } from '@backstage/test-utils';
-import { screen, waitFor } from '@testing-library/react';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
 import { sessionStore } from '../session/sessionStore';
 import {
   accessLoginRedirect,
+  htmlPageAnswer,
+  NOT_IN_CATALOG_MESSAGE,
   noTokenAnswer,
   notInCatalogAnswer,
   signedInAnswer,
@@ -27,11 +29,18 @@ describe('CloudflareAccessSignInPage', () => {
     sessionStore.set({ status: 'pending' });
   });
 
-  async function renderSignInPage(onSignInSuccess = jest.fn()) {
+  async function renderSignInPage(
+    onSignInSuccess = jest.fn(),
+    appBaseUrl = 'http://backstage.example.com',
+  ) {
     await renderInTestApp(
       <TestApiProvider
         apis={[
           [discoveryApiRef, mockApis.discovery({ baseUrl: server.baseUrl })],
+          [
+            configApiRef,
+            mockApis.config({ data: { app: { baseUrl: appBaseUrl } } }),
+          ],
         ]}
       >
         <CloudflareAccessSignInPage onSignInSuccess={onSignInSuccess} />
@@ -85,7 +94,7 @@ describe('CloudflareAccessSignInPage', () => {
     expect(onSignInSuccess).not.toHaveBeenCalled();
   });
 
-  it("explains a refusal (403) with the backend's reason and an Access sign-out link", async () => {
+  it("explains a refusal (403) with the backend's sentence, the ways on, and the reason code", async () => {
     server.answer(notInCatalogAnswer);
     await renderSignInPage();
 
@@ -94,14 +103,84 @@ describe('CloudflareAccessSignInPage', () => {
         'You are signed in to Cloudflare Access, but not allowed into Backstage',
       ),
     ).toBeInTheDocument();
+    expect(screen.getByText(NOT_IN_CATALOG_MESSAGE)).toBeInTheDocument();
     expect(
-      screen.getByText(
-        'nobody@example.com passed Cloudflare Access but is not a Backstage user',
+      screen.getByText('Or ask your Backstage administrator to let you in.'),
+    ).toBeInTheDocument();
+    expect(screen.getByTestId('refusal-details')).toHaveTextContent(
+      'Details for your administrator: reason no_user',
+    );
+
+    // Another account: Access's session ends first, so that Access asks who they are on the reload.
+    const logout = jest
+      .spyOn(window, 'fetch')
+      .mockRejectedValue(new TypeError('no Access here'));
+    jest.spyOn(console, 'error').mockImplementation(() => {});
+    fireEvent.click(
+      screen.getByRole('button', { name: 'Sign in with another account' }),
+    );
+    await waitFor(() =>
+      expect(logout).toHaveBeenCalledWith('/cdn-cgi/access/logout', {
+        credentials: 'include',
+        redirect: 'manual',
+      }),
+    );
+    jest.restoreAllMocks();
+  });
+
+  it('names the URL, the origin and the keys to check when the refresh gets no answer (network, CORS)', async () => {
+    await server.close();
+    await renderSignInPage();
+
+    expect(
+      await screen.findByText(
+        "Backstage's sign-in endpoint could not be reached",
       ),
     ).toBeInTheDocument();
+    const problem = screen.getByTestId('sign-in-setup-problem');
+    await waitFor(() =>
+      expect(problem).toHaveTextContent(
+        `This page (http://localhost) called ${server.baseUrl}/api/auth/cfaccess/refresh and got no answer it may read`,
+      ),
+    );
+    expect(problem).toHaveTextContent(
+      'Check backend.baseUrl and backend.cors.origin in app-config: both must be the Cloudflare Access hostname',
+    );
     expect(
-      screen.getByRole('link', { name: 'Sign out of Cloudflare Access' }),
-    ).toHaveAttribute('href', '/cdn-cgi/access/logout');
+      screen.getByRole('link', { name: 'http://backstage.example.com' }),
+    ).toHaveAttribute('href', 'http://backstage.example.com');
+  });
+
+  it('says the page is not behind Access, with a link to the Access hostname, when the refresh answers HTML', async () => {
+    server.answer(htmlPageAnswer);
+    await renderSignInPage();
+
+    expect(
+      await screen.findByText('This page is not behind Cloudflare Access'),
+    ).toBeInTheDocument();
+    await waitFor(() =>
+      expect(screen.getByTestId('sign-in-setup-problem')).toHaveTextContent(
+        `${server.baseUrl}/api/auth/cfaccess/refresh answered with an HTML page instead of Backstage's JSON`,
+      ),
+    );
+    expect(screen.getByTestId('open-access-hostname')).toHaveTextContent(
+      'This page is not at app.baseUrl: open Backstage at http://backstage.example.com.',
+    );
+    expect(
+      screen.getByRole('link', { name: 'http://backstage.example.com' }),
+    ).toHaveAttribute('href', 'http://backstage.example.com');
+  });
+
+  it('gives no link to itself when the page is at app.baseUrl already', async () => {
+    server.answer({ ...htmlPageAnswer, status: 404 });
+    await renderSignInPage(jest.fn(), window.location.origin);
+
+    expect(
+      await screen.findByText('This page is not behind Cloudflare Access'),
+    ).toBeInTheDocument();
+    expect(
+      screen.queryByTestId('open-access-hostname'),
+    ).not.toBeInTheDocument();
   });
 
   it('shows any other failure as an error', async () => {

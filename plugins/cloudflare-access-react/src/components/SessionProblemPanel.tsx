@@ -11,7 +11,7 @@ export function SessionProblemPanel(props: {
     return <SessionEndedPanel reason={state.reason} />;
   }
   if (state.status === 'refused') {
-    return <AccessRefusedPanel message={state.message} />;
+    return <AccessRefusedPanel message={state.message} reason={state.reason} />;
   }
   return null;
 }

@@ -1,8 +1,14 @@
 /** The two ways the app goes through Access's logout: to leave, and to come back with a fresh session. */
-import { ACCESS_LOGOUT_PATH } from '../constants';
+import { ACCESS_LOGOUT_PATH, SIGN_OUT_CHANNEL } from '../constants';
 
-/** Goes to Access's logout page, which ends the Access session and says so. */
+/** Goes to Access's logout page, which ends the Access session and says so, and tells the app's other tabs. */
 export function signOutOfAccess(): void {
+  // The other tabs would otherwise find out only when their next load gets the login page.
+  if (typeof BroadcastChannel === 'function') {
+    const channel = new BroadcastChannel(SIGN_OUT_CHANNEL);
+    channel.postMessage('signed-out');
+    channel.close();
+  }
   window.location.assign(ACCESS_LOGOUT_PATH);
 }
 

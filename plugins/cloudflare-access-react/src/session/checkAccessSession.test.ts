@@ -3,6 +3,7 @@ import { mockApis } from '@backstage/test-utils';
 import {
   accessLoginRedirect,
   noTokenAnswer,
+  NOT_IN_CATALOG_MESSAGE,
   notInCatalogAnswer,
   sessionEndedAnswer,
   signedInAnswer,
@@ -48,12 +49,26 @@ describe('checkAccessSession', () => {
     });
   });
 
-  it("is refused with the backend's reason on a 403", async () => {
+  it("is refused with the backend's sentence and reason code on a 403", async () => {
     server.answer(notInCatalogAnswer);
     await expect(check()).resolves.toEqual({
       status: 'refused',
-      message:
-        'nobody@example.com passed Cloudflare Access but is not a Backstage user',
+      message: NOT_IN_CATALOG_MESSAGE,
+      reason: 'no_user',
+    });
+  });
+
+  it('is refused with the message alone from a backend that gives no reason code', async () => {
+    server.answer({
+      status: 403,
+      body: {
+        error: { name: 'NotAllowedError', message: 'Not allowed' },
+        response: { statusCode: 403 },
+      },
+    });
+    await expect(check()).resolves.toEqual({
+      status: 'refused',
+      message: 'Not allowed',
     });
   });
 

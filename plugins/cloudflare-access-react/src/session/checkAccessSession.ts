@@ -13,14 +13,13 @@ export function stateFromError(
   if (!ResponseError.is(error)) {
     return undefined;
   }
+  const reason = (error.body.error as { reason?: unknown } | undefined)?.reason;
+  const withReason = typeof reason === 'string' ? { reason } : {};
   if (error.statusCode === 401) {
-    const reason = (error.body.error as { reason?: unknown }).reason;
-    return typeof reason === 'string'
-      ? { status: 'ended', reason }
-      : { status: 'ended' };
+    return { status: 'ended', ...withReason };
   }
   if (error.statusCode === 403) {
-    return { status: 'refused', message: error.cause.message };
+    return { status: 'refused', message: error.cause.message, ...withReason };
   }
   return undefined;
 }
