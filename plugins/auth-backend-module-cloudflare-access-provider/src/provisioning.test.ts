@@ -1,5 +1,6 @@
 import { JsonObject } from '@backstage/types';
 import {
+  BackendFeature,
   coreServices,
   createBackendPlugin,
   createServiceFactory,
@@ -60,12 +61,18 @@ function startProvisioning(
     serviceTokens?: JsonObject[];
     allowedDomains?: string[];
     readyUser?: string;
+    /** More options of the provisioning resolver (bounds). */
+    resolver?: JsonObject;
+    /** More provider config. */
+    provider?: JsonObject;
+    features?: BackendFeature[];
   } = {},
 ) {
   return startCfaccessBackend({
     provider: {
       teamDomain: emulator.url,
       audience: 'aud',
+      ...options.provider,
       accessGroups: [
         { id: 'g-security', entityRef: 'group:default/security' },
         { id: 'g-gone', entityRef: 'group:default/not-in-catalog' },
@@ -78,6 +85,7 @@ function startProvisioning(
             allowedDomains: options.allowedDomains ?? ['example.com'],
             provisionUsers: true,
             ...(options.provisionGroups && { provisionGroups: true }),
+            ...options.resolver,
           },
         ],
       },
@@ -85,7 +93,11 @@ function startProvisioning(
     catalogFile: FIXTURE_CATALOG,
     readyUser: options.readyUser ?? 'deploy-bot',
     config: { events: { useEventBus: 'never' } },
-    features: [eventsServiceFactory, personSeenRecorder(seen)],
+    features: [
+      eventsServiceFactory,
+      personSeenRecorder(seen),
+      ...(options.features ?? []),
+    ],
   });
 }
 
@@ -362,24 +374,9 @@ describe('provisioning bounds', () => {
       audience: 'aud',
       users: people.map(email => ({ email, groups: [] })),
     });
-    backend = await startCfaccessBackend({
-      provider: {
-        teamDomain: emulator.url,
-        audience: 'aud',
-        signInCacheDuration: 0,
-        signIn: {
-          resolvers: [
-            {
-              resolver: 'emailMatchingUserEntityProfileEmail',
-              allowedDomains: ['example.com'],
-              provisionUsers: true,
-              maxNewProvisionedUsersPerHour: 2,
-            },
-          ],
-        },
-      },
-      catalogFile: FIXTURE_CATALOG,
-      readyUser: 'deploy-bot',
+    backend = await startProvisioning(emulator, [], {
+      provider: { signInCacheDuration: 0 },
+      resolver: { maxNewProvisionedUsersPerHour: 2 },
     });
   });
 
@@ -423,26 +420,8 @@ describe('catalog rules that let anyone add Users', () => {
     const emulator = await startAccessEmulator({ audience: 'aud' });
     const seen: EventParams[] = [];
     // The test backend's catalog.rules allow User everywhere, as the old guide advised.
-    const backend = await startCfaccessBackend({
-      provider: {
-        teamDomain: emulator.url,
-        audience: 'aud',
-        signIn: {
-          resolvers: [
-            {
-              resolver: 'emailMatchingUserEntityProfileEmail',
-              allowedDomains: ['example.com'],
-              provisionUsers: true,
-            },
-          ],
-        },
-      },
-      catalogFile: FIXTURE_CATALOG,
-      readyUser: 'deploy-bot',
-      config: { events: { useEventBus: 'never' } },
+    const backend = await startProvisioning(emulator, seen, {
       features: [
-        eventsServiceFactory,
-        personSeenRecorder(seen),
         createServiceFactory({
           service: coreServices.rootLogger,
           deps: {},
