@@ -55,7 +55,12 @@ const REACT_PROJECTS = ['react-library', 'react-library-1.55'];
 
 const SERVICE_TOKEN_ID = 'packaging-check.access';
 
-/** Printed for each backend, to show which line it ran. */
+// The range check npm itself makes (semver ships no types of its own).
+const semver: {
+  satisfies(version: string, range: string): boolean;
+} = require('semver');
+
+/** Printed for each backend, and checked against what its fixture asks for. */
 const BACKSTAGE_PACKAGES = [
   '@backstage/backend-defaults',
   '@backstage/plugin-auth-backend',
@@ -343,7 +348,8 @@ describe('the packed packages, installed outside the workspace', () => {
 
       after(() => backend && stop(backend));
 
-      it('installed these Backstage versions', t => {
+      it('installed these Backstage versions, the ones its fixture asks for', t => {
+        const fixture = require(join(work, name, 'package.json'));
         for (const pkg of BACKSTAGE_PACKAGES) {
           const manifest = require(join(
             work,
@@ -353,6 +359,13 @@ describe('the packed packages, installed outside the workspace', () => {
             'package.json',
           ));
           t.diagnostic(`${pkg} ${manifest.version}`);
+          const wanted = fixture.dependencies?.[pkg];
+          if (wanted) {
+            assert.ok(
+              semver.satisfies(manifest.version, wanted),
+              `${pkg} ${manifest.version} is not the ${wanted} ${name} asks for`,
+            );
+          }
         }
       });
 

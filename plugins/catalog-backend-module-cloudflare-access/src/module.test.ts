@@ -275,8 +275,14 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
     backend = await start();
     // The start re-emitted everyone from the table as the provider's whole
     // set, so a User missing from the table would already be gone.
-    await backend.waitForUser('restart_example.com');
-    await backend.waitForUser('jane.doe_example.com');
+    const users = [
+      await backend.waitForUser('restart_example.com'),
+      await backend.waitForUser('jane.doe_example.com'),
+    ];
+    expect(users.map(user => user.spec?.profile)).toEqual([
+      { email: 'restart@example.com' },
+      { email: 'Jane.Doe@example.com', displayName: 'Jane Doe' },
+    ]);
   }, 60_000);
 
   it('removes the User of someone not seen within removeAfter at the next sync', async () => {
