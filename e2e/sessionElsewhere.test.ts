@@ -121,10 +121,14 @@ describe('an Access session ended elsewhere, noticed wherever the app shows', ()
     await signOutInAnotherTab(page);
     await entity.click();
 
-    await page
-      .getByRole('dialog')
+    const dialog = page.getByRole('dialog');
+    await dialog
       .getByText(SESSION_ENDED)
       .waitFor({ timeout: NOTICED_WITHIN_MS });
+    assert.equal(
+      await dialog.getByRole('button', { name: 'Sign in again' }).count(),
+      1,
+    );
     await saveScreenshot(page, 'session-elsewhere-next-move');
   });
 
