@@ -324,20 +324,25 @@ class NewPeopleBound {
 /**
  * Refuses a provisioned name that another source holds, or that a User
  * provisioned for another email holds: a sign-in never takes it over.
+ * `holder` is the entity already found under the name, if any; otherwise
+ * the catalog is asked. Says whether the name is still free.
  */
 async function checkNameIsFree(
   ctx: AuthResolverContext,
   userEntityRef: string,
   email: string,
+  found?: Entity,
 ): Promise<'new' | 'provisioned'> {
-  let holder: Entity;
-  try {
-    holder = (await ctx.findCatalogUser({ entityRef: userEntityRef })).entity;
-  } catch (error) {
-    if (isNotFound(error)) {
-      return 'new';
+  let holder = found;
+  if (!holder) {
+    try {
+      holder = (await ctx.findCatalogUser({ entityRef: userEntityRef })).entity;
+    } catch (error) {
+      if (isNotFound(error)) {
+        return 'new';
+      }
+      throw error;
     }
-    throw error;
   }
   const holderEmail = (holder.spec?.profile as { email?: unknown } | undefined)
     ?.email;
@@ -394,9 +399,11 @@ async function issueForProvisioned(
   userEntityRef: string,
   options: ResolverOptions,
   bounds: NewPeopleBound,
+  found?: Entity,
 ) {
   if (
-    (await checkNameIsFree(ctx, userEntityRef, result.claims.email)) === 'new'
+    (await checkNameIsFree(ctx, userEntityRef, result.claims.email, found)) ===
+    'new'
   ) {
     await bounds.admit(ctx, userEntityRef);
   }
@@ -514,6 +521,7 @@ function createAccessSignInResolverFactory(
             stringifyEntityRef(entity),
             options,
             bounds,
+            entity,
           );
         }
         // Service tokens never get Access groups: their ownership is their subject's or pinned.
