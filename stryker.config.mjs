@@ -18,12 +18,27 @@ export const TRUST_CORE = {
   'auth-backend-module-cloudflare-access-provider': [
     'verifier.ts',
     'identityClient.ts',
-    'resolvers.ts',
   ],
-  'catalog-backend-module-cloudflare-access': ['store.ts', 'provider.ts'],
+  'catalog-backend-module-cloudflare-access': ['store.ts'],
+};
+
+/**
+ * The tests run against the modules' mutants: those that pin the trust core
+ * down, not every integration test (each starts a backend, hours in all).
+ * The node library runs all of its tests.
+ */
+export const FOCUSED_TESTS = {
+  'auth-backend-module-cloudflare-access-provider': [
+    'verifier.test.ts',
+    'verifierTrust.test.ts',
+    'identityClient.test.ts',
+    'identityAgreement.test.ts',
+  ],
+  'catalog-backend-module-cloudflare-access': ['store.test.ts'],
 };
 
 const pkg = basename(process.cwd());
+const focused = FOCUSED_TESTS[pkg];
 
 export default {
   testRunner: 'jest',
@@ -31,6 +46,9 @@ export default {
   jest: {
     projectType: 'custom',
     configFile: resolve(ROOT, 'node_modules/@backstage/cli/config/jest.js'),
+    ...(focused && {
+      config: { testMatch: focused.map(file => `<rootDir>/src/${file}`) },
+    }),
   },
   mutate: (TRUST_CORE[pkg] ?? []).map(file => `src/${file}`),
   // Only the tests that cover a mutant run against it.

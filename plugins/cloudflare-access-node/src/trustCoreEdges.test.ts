@@ -193,6 +193,8 @@ describe('readCloudflareAccessProvisioningPolicy', () => {
         { id: 'ABCDEF-01', entityRef: 'group:default/hex' },
         { id: 'Team@Example.com', entityRef: 'group:default/team' },
         { id: 'Admins', entityRef: 'group:default/also' },
+        // Spaces around an id in YAML are no part of it, as the auth module reads it.
+        { id: ' Padded ', entityRef: 'group:default/padded' },
       ],
       signIn: {
         resolvers: [
@@ -219,6 +221,7 @@ describe('readCloudflareAccessProvisioningPolicy', () => {
         ['Admins', ['group:default/admins', 'group:default/also']],
         ['abcdef-01', ['group:default/hex']],
         ['team@example.com', ['group:default/team']],
+        ['Padded', ['group:default/padded']],
       ]),
       maxProvisionedUsers: 5,
       maxNewProvisionedUsersPerHour: 7,
@@ -243,5 +246,15 @@ describe('readCloudflareAccessProvisioningPolicy', () => {
       maxNewProvisionedUsersPerHour: 100,
       maxProvisionedGroupsPerUser: 50,
     });
+  });
+});
+
+describe('a hashed provisioned name', () => {
+  it('drops every symbol its cut prefix ends with, so the name stays a valid entity name', () => {
+    // The prefix is cut at 46 characters, right after the two symbols.
+    const name = provisionedUserEntityName(
+      `${'a'.repeat(44)}!!${'b'.repeat(5)}@example.com`,
+    );
+    expect(name).toMatch(/^a{44}-[0-9a-f]{16}$/);
   });
 });
