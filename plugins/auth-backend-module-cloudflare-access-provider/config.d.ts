@@ -90,7 +90,11 @@ export interface Config {
         cacheNamespace?: string;
         /**
          * Access service tokens allowed to sign in, and who each signs in as.
-         * @deepVisibility secret
+         * Backend only, not secret: a Client ID is sent on every request and
+         * is useless without its Client Secret, which Access alone checks;
+         * kept out of Backstage's log redaction so that log lines about a
+         * service token stay readable.
+         * @visibility backend
          */
         serviceTokens?: Array<{
           /** The service token's Client ID (`<id>.access`). */
