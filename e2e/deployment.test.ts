@@ -121,6 +121,8 @@ describe(
               prefix,
             ),
           ],
+          // Each replica serves its own metrics.
+          { OTEL_EXPORTER_PROMETHEUS_PORT: String(9465 + index) },
         );
       // One replica after the other, as a rollout does: the catalog refuses to start while another migrates.
       stacks.push(

@@ -3,7 +3,8 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { LOCAL_URL } from '../scripts/localStack';
+import { LOCAL_METRICS_URL, LOCAL_URL } from '../scripts/localStack';
+import { parseScrape, total } from '../scripts/prometheusText';
 import {
   replayToBackend,
   replayUntilRefused,
@@ -189,5 +190,71 @@ describe('signing in and out through Cloudflare Access', () => {
     );
     assert.equal(await page.getByTestId('ownership-entity-refs').count(), 0);
     await saveScreenshot(page, 'refused');
+  });
+
+  test('a Prometheus scrape after these sign-ins shows each one counted', async () => {
+    const response = await fetch(LOCAL_METRICS_URL);
+    assert.equal(response.status, 200);
+    const scrape = parseScrape(await response.text());
+    const signIns = (labels: Record<string, string>) =>
+      total(scrape, 'cfaccess_sign_ins_total', labels);
+    // Ada's refreshes, the new person's, the refused domain, and the token replayed after sign-out.
+    assert.ok(
+      signIns({
+        cfaccess_outcome: 'signed_in',
+        cfaccess_principal: 'person',
+      }) >= 1,
+    );
+    assert.ok(
+      signIns({
+        cfaccess_outcome: 'signed_in',
+        cfaccess_principal: 'provisioned',
+      }) >= 1,
+    );
+    assert.ok(
+      signIns({ cfaccess_outcome: 'refused', cfaccess_reason: 'domain' }) >= 1,
+    );
+    assert.ok(
+      signIns({
+        cfaccess_outcome: 'refused',
+        cfaccess_reason: 'session_ended',
+      }) >= 1,
+    );
+    assert.equal(signIns({ cfaccess_outcome: 'degraded' }), 0);
+    assert.ok(
+      total(scrape, 'cfaccess_get_identity_calls_total', {
+        cfaccess_outcome: 'ok',
+      }) >= 3,
+    );
+    assert.ok(
+      total(scrape, 'cfaccess_get_identity_calls_total', {
+        cfaccess_outcome: 'ended',
+      }) >= 1,
+    );
+    assert.equal(
+      total(scrape, 'cfaccess_get_identity_calls_total', {
+        cfaccess_outcome: 'error',
+      }),
+      0,
+    );
+    assert.ok(
+      total(scrape, 'cfaccess_keys_fetches_total', {
+        cfaccess_outcome: 'ok',
+      }) >= 1,
+    );
+    assert.ok(total(scrape, 'cfaccess_provisioned_users_created_total') >= 1);
+    assert.ok(total(scrape, 'cfaccess_provisioned_users') >= 1);
+    assert.equal(
+      total(scrape, 'cfaccess_cache_reads_total', {
+        cfaccess_cache_result: 'rejected',
+      }),
+      0,
+    );
+    const names = [...scrape.keys()]
+      .map(series => series.split('{')[0])
+      .filter(name => name.startsWith('cfaccess_'));
+    console.log(
+      `cfaccess metrics in the scrape: ${[...new Set(names)].join(', ')}`,
+    );
   });
 });

@@ -23,6 +23,9 @@ export type LocalServerName = keyof typeof LOCAL_STACK;
 /** The one URL people open: the Access emulator, in front of the app and the backend. */
 export const LOCAL_URL = 'http://localhost:7000';
 
+/** Where the sample backend serves its metrics to Prometheus (packages/backend/src/instrumentation.js). */
+export const LOCAL_METRICS_URL = 'http://localhost:9464/metrics';
+
 /** True when something answers the URL successfully. */
 export async function isUp(url: string): Promise<boolean> {
   try {

@@ -31,6 +31,9 @@ function commandFor(name: LocalServerName, accessArgs: string[]) {
         '--enable-source-maps',
         '--require',
         require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+        // As `npm start` does (package.json's start script): metrics for Prometheus.
+        '--require',
+        './src/instrumentation.js',
         'src/index.ts',
       ],
       cwd: join(REPO_ROOT, 'packages/backend'),
@@ -95,11 +98,13 @@ export function backendServer(
   name: string,
   readyUrl: string,
   configFiles: string[],
+  env?: Record<string, string>,
 ): ServerSpec {
   const spec = commandFor('backend', []);
   return {
     name,
     ...spec,
+    ...(env && { env }),
     args: [
       ...spec.args,
       ...['../../app-config.yaml', ...configFiles].flatMap(file => [

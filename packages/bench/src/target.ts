@@ -1,6 +1,6 @@
 import { startAccessEmulator } from '@cfaccess/access-emulator';
 import type { AccessEmulator } from '@cfaccess/access-emulator';
-import { startBackend } from './backendProcess';
+import { freePort, startBackend } from './backendProcess';
 import type { AccessModule, RunningBackend } from './backendProcess';
 import type { Cleanup } from './cleanup';
 import { startTeamDomainProxy } from './teamDomainProxy';
@@ -52,6 +52,16 @@ async function accessSetup(
   };
 }
 
+/**
+ * With BENCH_METRICS=1, both backends record metrics into a real
+ * OpenTelemetry SDK and Prometheus exporter, the sample backend's own
+ * instrumentation: the cost of metrics is the difference from a run without.
+ */
+const metricsPreload =
+  process.env.BENCH_METRICS === '1'
+    ? [require.resolve('../../backend/src/instrumentation.js')]
+    : [];
+
 /** Starts a module's emulator (and, for upstream, the team-domain proxy) and backend. */
 export async function startTarget(options: {
   module: AccessModule;
@@ -77,8 +87,13 @@ export async function startTarget(options: {
     catalogFile: options.catalogFile,
     catalogUsers: options.catalogUsers,
     workDir,
-    preload: access.preload,
-    env: access.env,
+    preload: [...(access.preload ?? []), ...metricsPreload],
+    env: {
+      ...access.env,
+      ...(metricsPreload.length > 0 && {
+        OTEL_EXPORTER_PROMETHEUS_PORT: String(await freePort()),
+      }),
+    },
   });
   cleanup.add(() => backend.stop());
   cleanup.add(async () => options.onBackendErrors(await backend.errorLines()));

@@ -22,6 +22,7 @@ import {
   refuse,
 } from './errors';
 import { AccessIdentityClient } from './identityClient';
+import { CloudflareAccessMetrics, NO_METRICS } from './metrics';
 import { SessionKeys } from './sessionCache';
 import {
   CloudflareAccessGroup,
@@ -104,15 +105,21 @@ function mapGroups(
   return { accessGroupEntityRefs: [...refs], unmappedAccessGroups: unmapped };
 }
 
+/**
+ * Verifies the request's token and fetches the identity behind it; `seen`
+ * learns whose token it was once it is verified, for the metrics.
+ */
 async function authenticateRequest(
   req: Request,
   { config, verifier, identities }: CloudflareAccessContext,
+  seen: { principal: 'unknown' | 'person' | 'service_token' },
 ): Promise<CloudflareAccessResult> {
   const token = findToken(req, config);
   if (!token) {
     return refuse('missing');
   }
   const { claims, serviceToken } = await verifier.check(token);
+  seen.principal = serviceToken ? 'service_token' : 'person';
   const expiresInSeconds = Math.max(
     0,
     Math.floor(claims.exp - Date.now() / 1000),
@@ -168,6 +175,16 @@ export function createCloudflareAccessAuthenticator(options?: {
   CloudflareAccessResult,
   CloudflareAccessProviderInfo
 > {
+  return createAuthenticator(options);
+}
+
+/** The authenticator, counting refusals, get-identity calls and key fetches in `metrics`. */
+export function createAuthenticator(
+  options?: Parameters<typeof createCloudflareAccessAuthenticator>[0] & {
+    metrics?: CloudflareAccessMetrics;
+  },
+) {
+  const metrics = options?.metrics ?? NO_METRICS;
   const audit = createSignInAudit({
     auditor: options?.auditor,
     logger: options?.logger,
@@ -189,7 +206,7 @@ export function createCloudflareAccessAuthenticator(options?: {
       const accessConfig = readCloudflareAccessConfig(config);
       return {
         config: accessConfig,
-        verifier: new AccessTokenVerifier(accessConfig),
+        verifier: new AccessTokenVerifier(accessConfig, { metrics }),
         identities: new AccessIdentityClient({
           identityUrl: accessConfig.identityUrl,
           timeoutMs: accessConfig.identityTimeoutMs,
@@ -197,18 +214,27 @@ export function createCloudflareAccessAuthenticator(options?: {
           cache: options?.cache,
           keys: new SessionKeys(accessConfig),
           logger: options?.logger,
+          metrics,
         }),
       };
     },
     async authenticate({ req }, ctx) {
+      const seen: Parameters<typeof authenticateRequest>[2] = {
+        principal: 'unknown',
+      };
       try {
-        const result = await authenticateRequest(req, ctx);
+        const result = await authenticateRequest(req, ctx, seen);
         return { result, providerInfo: toProviderInfo(result) };
       } catch (error) {
-        if (
+        const known =
           error instanceof CloudflareAccessAuthenticationError ||
-          error instanceof CloudflareAccessUnavailableError
-        ) {
+          error instanceof CloudflareAccessUnavailableError;
+        metrics.signIn(
+          'refused',
+          seen.principal,
+          known ? error.reason : 'error',
+        );
+        if (known) {
           await audit({
             subject: () => describeClaimed(findToken(req, ctx.config)),
             reason: error.reason,

@@ -2,11 +2,15 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { metricsServiceFactory } from '@backstage/backend-defaults/alpha';
 import { cacheServiceFactory } from '@backstage/backend-defaults/cache';
 import { CacheManager } from '@backstage/backend-defaults/cache';
 import { ConfigReader } from '@backstage/config';
 import { CacheService } from '@backstage/backend-plugin-api';
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
+import { metrics } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { DataPoint, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { decodeJwt } from 'jose';
 import { readCloudflareAccessConfig } from './config';
 import { SessionKeys } from './sessionCache';
@@ -33,15 +37,33 @@ describeWithRedis('forged entries in the shared cache', () => {
   // What someone with write access to Redis uses: a client of their own on the same store.
   let redisWriter: CacheService;
   let keys: SessionKeys;
+  // A real OpenTelemetry SDK behind Backstage's metrics service, read without a server.
+  const exporter = new PrometheusExporter({ preventServerStart: true });
 
   const start = () =>
     startCfaccessBackend({
       provider,
       config: { backend: replicaBackendConfig(redis, databaseDirectory) },
-      features: [cacheServiceFactory],
+      features: [cacheServiceFactory, metricsServiceFactory],
     });
 
+  /** The shared-cache reads counted so far with this result. */
+  async function sharedReads(result: string): Promise<number> {
+    const { resourceMetrics } = await exporter.collect();
+    return resourceMetrics.scopeMetrics
+      .flatMap(scope => scope.metrics)
+      .filter(metric => metric.descriptor.name === 'cfaccess.cache.reads')
+      .flatMap(metric => metric.dataPoints as DataPoint<number>[])
+      .filter(
+        point =>
+          point.attributes['cfaccess.cache.layer'] === 'shared' &&
+          point.attributes['cfaccess.cache.result'] === result,
+      )
+      .reduce((sum, point) => sum + point.value, 0);
+  }
+
   beforeAll(async () => {
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [exporter] }));
     redis = await startRedis();
     databaseDirectory = await mkdtemp(join(tmpdir(), 'cfaccess-auth-db-'));
     emulator = await startAccessEmulator({
@@ -75,7 +97,10 @@ describeWithRedis('forged entries in the shared cache', () => {
     ).forPlugin('auth');
   }, 90_000);
 
-  afterAll(() => emulator?.close());
+  afterAll(async () => {
+    await emulator?.close();
+    metrics.disable();
+  });
 
   const claimsOf = (token: string) =>
     decodeJwt(token) as unknown as CloudflareAccessClaims;
@@ -157,9 +182,13 @@ describeWithRedis('forged entries in the shared cache', () => {
       { ended: true, for: 'good' },
       { ttl: 60_000 },
     );
+    const rejectedBefore = await sharedReads('rejected');
     const res = await backend.refresh(token);
     expect(res.status).toBe(200);
     expect(identityOf(res).userEntityRef).toBe('user:default/ada');
+    // Counted for the operator's alert on forged entries.
+    expect(await sharedReads('rejected')).toBe(rejectedBefore + 1);
+    expect(await sharedReads('hit')).toBeGreaterThan(0);
   });
 
   it('ignores an entry signed for another key, and a replica that restarts still reads its peers’ entries', async () => {

@@ -3,6 +3,11 @@ import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
 import { z } from 'zod/v3';
 import { ACCESS_COOKIE, ACCESS_LOGIN_PATH } from './config';
 import { refuse } from './errors';
+import {
+  CloudflareAccessMetrics,
+  IdentityCallOutcome,
+  NO_METRICS,
+} from './metrics';
 import { DEGRADED_RETRY_MS, SessionKeys, sessionTtlMs } from './sessionCache';
 import {
   CloudflareAccessClaims,
@@ -46,7 +51,12 @@ type Answer =
   | { kind: 'identity'; identity: CloudflareAccessIdentityProfile }
   | { kind: 'ended' }
   | { kind: 'refused'; problem: string }
-  | { kind: 'unusable'; problem: string };
+  | {
+      kind: 'unusable';
+      problem: string;
+      /** No answer at all, rather than a useless one. */
+      unanswered?: 'timeout' | 'error';
+    };
 
 function identityFromClaims(
   claims: CloudflareAccessClaims,
@@ -103,6 +113,17 @@ function readAnswer(body: unknown, claims: CloudflareAccessClaims): Answer {
   };
 }
 
+function outcomeOf(answer: Answer): IdentityCallOutcome {
+  switch (answer.kind) {
+    case 'identity':
+      return 'ok';
+    case 'unusable':
+      return answer.unanswered ?? 'unusable';
+    default:
+      return answer.kind;
+  }
+}
+
 /**
  * Fetches the identity behind an Access session from the team domain's
  * get-identity endpoint. The answer enriches the person (name, groups) only
@@ -120,6 +141,7 @@ export class AccessIdentityClient {
   readonly #cache?: CacheService;
   readonly #keys: SessionKeys;
   readonly #logger?: LoggerService;
+  readonly #metrics: CloudflareAccessMetrics;
   readonly #inFlight = new Map<string, Promise<CachedSession>>();
 
   constructor(options: {
@@ -129,6 +151,7 @@ export class AccessIdentityClient {
     cache?: CacheService;
     keys: SessionKeys;
     logger?: LoggerService;
+    metrics?: CloudflareAccessMetrics;
   }) {
     this.#identityUrl = options.identityUrl;
     this.#loginPath = new URL(ACCESS_LOGIN_PATH, options.identityUrl).href;
@@ -137,6 +160,7 @@ export class AccessIdentityClient {
     this.#checkIntervalMs = options.checkIntervalMs;
     this.#cache = options.cache;
     this.#logger = options.logger;
+    this.#metrics = options.metrics ?? NO_METRICS;
   }
 
   /** The session's identity; throws the `session_ended` refusal for a session Access ended. */
@@ -170,7 +194,12 @@ export class AccessIdentityClient {
     claims: CloudflareAccessClaims,
   ): Promise<CachedSession> {
     const ttl = sessionTtlMs(claims);
+    const started = performance.now();
     const answer = await this.#ask(token, claims);
+    this.#metrics.identityCall(
+      outcomeOf(answer),
+      (performance.now() - started) / 1000,
+    );
     let session: CachedSession;
     let keepMs: number;
     if (answer.kind === 'ended') {
@@ -251,6 +280,8 @@ export class AccessIdentityClient {
         problem: `get-identity could not be reached: ${
           (error as Error).message
         }`,
+        unanswered:
+          (error as Error).name === 'TimeoutError' ? 'timeout' : 'error',
       };
     }
     const { status } = response;
@@ -268,6 +299,8 @@ export class AccessIdentityClient {
       return {
         kind: 'unusable',
         problem: `get-identity answered HTTP ${status}`,
+        // A server error is Access (or the way to it) failing, as much as no answer is.
+        ...(status >= 500 && { unanswered: 'error' as const }),
       };
     }
     let body: unknown;

@@ -1,6 +1,12 @@
 /** Access's signing keys: jose's remote key set, plus the last good copy while the certs endpoint is down. */
-import { createLocalJWKSet, createRemoteJWKSet, JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  JWTVerifyGetKey,
+} from 'jose';
 import { refusalReasonOf } from './errors';
+import { CloudflareAccessMetrics, NO_METRICS } from './metrics';
 
 // Access keeps a replaced key published for a week, so keys seen in the last week stay trusted.
 const LAST_GOOD_KEYS_MS = 7 * 24 * 60 * 60 * 1000;
@@ -14,11 +20,28 @@ export function keySetWithLastGood(
   certsUrl: string,
   cooldownMs: number,
   cacheMaxAgeMs: number,
+  metrics: CloudflareAccessMetrics = NO_METRICS,
 ): JWTVerifyGetKey {
+  let fetchedAt: number | undefined;
   const remote = createRemoteJWKSet(new URL(certsUrl), {
     cooldownDuration: cooldownMs,
     cacheMaxAge: cacheMaxAgeMs,
+    // jose's own fetch, counted: jose fetches only when its copy is old or a kid is unknown.
+    [customFetch]: async (url, options) => {
+      try {
+        const response = await fetch(url, options);
+        metrics.keyFetch(response.status === 200 ? 'ok' : 'error');
+        if (response.status === 200) {
+          fetchedAt = Date.now();
+        }
+        return response;
+      } catch (error) {
+        metrics.keyFetch('error');
+        throw error;
+      }
+    },
   });
+  metrics.observeKeys(() => fetchedAt);
   let lastGood: { keys: JWTVerifyGetKey; at: number } | undefined;
   // After a failed fetch, requests use the last good keys until then instead of waiting on Access again.
   let retryAt = 0;

@@ -3,6 +3,7 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { metricsServiceRef } from '@backstage/backend-plugin-api/alpha';
 import {
   ANNOTATION_LOCATION,
   stringifyEntityRef,
@@ -23,18 +24,16 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { createSignInAudit } from './audit';
 import { loadCacheSecret } from './cacheSecret';
-import { createCloudflareAccessAuthenticator } from './authenticator';
+import { createAuthenticator } from './authenticator';
 import {
   catalogRulesAllowUsersEverywhere,
   readCloudflareAccessConfig,
 } from './config';
+import { createCloudflareAccessMetrics } from './metrics';
 import { createPersonSeenAnnouncer } from './personSeen';
 import { cloudflareAccessSignInResolvers } from './resolvers';
 import { readCloudflareAccessSignInResolver } from './resolverChain';
-import {
-  createCloudflareAccessSessionCache,
-  SessionKeys,
-} from './sessionCache';
+import { createSessionCache, SessionKeys } from './sessionCache';
 
 /** The catalog filter a user query stands for, as the auth plugin builds it. */
 function userFilter(query: AuthResolverCatalogUserQuery) {
@@ -103,6 +102,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         auditor: coreServices.auditor,
         catalog: catalogServiceRef,
         events: eventsServiceRef,
+        metricsService: metricsServiceRef,
       },
       async init({
         providers,
@@ -114,21 +114,25 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         auditor,
         catalog,
         events,
+        metricsService,
       }) {
+        const metrics = createCloudflareAccessMetrics(metricsService);
         const sharedStore =
           (rootConfig.getOptionalString('backend.cache.store') ?? 'memory') !==
           'memory';
-        const sessions = createCloudflareAccessSessionCache({
+        const sessions = createSessionCache({
           cache,
           rootConfig,
           logger,
+          metrics,
           // Only a shared store is read by others; the database is not touched otherwise.
           secret: sharedStore ? await loadCacheSecret(database) : undefined,
         });
-        const authenticator = createCloudflareAccessAuthenticator({
+        const authenticator = createAuthenticator({
           cache: sessions,
           logger,
           auditor,
+          metrics,
         });
         const credentials = () => auth.getOwnServiceCredentials();
         const findRegisteredLocations = async (entityRef: string) =>
@@ -233,6 +237,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
                   keys,
                   logger,
                 }),
+                metrics,
               }),
             })(ctx);
           },

@@ -20,6 +20,11 @@ import {
 } from './catalogLookups';
 import { CloudflareAccessConfig } from './config';
 import { CloudflareAccessNotAllowedError, isNotFound } from './errors';
+import {
+  CloudflareAccessMetrics,
+  NO_METRICS,
+  SignInPrincipal,
+} from './metrics';
 import { PersonSeenAnnouncer } from './personSeen';
 import {
   CloudflareAccessSignInResolverOptions,
@@ -41,7 +46,10 @@ type SharedSignIn = {
 };
 
 /** A Backstage token this replica issued for a session, kept in its memory only. */
-type IssuedSignIn = { result: BackstageSignInResult; reuseUntil: number };
+type IssuedSignIn = SignedIn & { reuseUntil: number };
+
+/** A sign-in as the chain hands it back: the result, and what kind of sign-in it was. */
+type SignedIn = { result: BackstageSignInResult; principal: SignInPrincipal };
 
 // Bounds the tokens this replica keeps: about one per active Access session.
 const ISSUED_SIGN_INS_MAX = 10_000;
@@ -67,6 +75,7 @@ export function readCloudflareAccessSignInResolver(options: {
   audit: SignInAudit;
   /** Announces people signed in as provisioned Users, for the catalog module. */
   announce?: PersonSeenAnnouncer;
+  metrics?: CloudflareAccessMetrics;
 }): SignInResolver<CloudflareAccessResult> {
   const {
     config,
@@ -82,6 +91,7 @@ export function readCloudflareAccessSignInResolver(options: {
     audit,
     announce,
   } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   const entries = config.getOptionalConfigArray('signIn.resolvers') ?? [];
   if (entries.length === 0) {
     throw new Error(
@@ -188,7 +198,32 @@ export function readCloudflareAccessSignInResolver(options: {
   const issued = new LRUCache<string, IssuedSignIn>({
     max: ISSUED_SIGN_INS_MAX,
   });
+  // Every refresh counts once: signed in (from the token alone when get-identity was unusable) or refused.
   return async (info, ctx) => {
+    let signedIn: SignedIn;
+    try {
+      signedIn = await signIn(info, ctx);
+    } catch (error) {
+      metrics.signIn(
+        'refused',
+        info.result.serviceToken ? 'service_token' : 'person',
+        error instanceof CloudflareAccessNotAllowedError
+          ? error.reason
+          : 'error',
+      );
+      throw error;
+    }
+    metrics.signIn(
+      info.result.degraded ? 'degraded' : 'signed_in',
+      signedIn.principal,
+    );
+    return signedIn.result;
+  };
+
+  async function signIn(
+    info: SignInInfo<CloudflareAccessResult>,
+    ctx: AuthResolverContext,
+  ): Promise<SignedIn> {
     if (!cache || reuseMs <= 0) {
       const lookups = catalogLookups(ctx, {
         findUserRefs,
@@ -196,12 +231,14 @@ export function readCloudflareAccessSignInResolver(options: {
         findRegisteredLocations,
         countProvisionedUsers,
       });
-      return (await resolveAudited(info, lookups.ctx)).result;
+      const { result, claims } = await resolveAudited(info, lookups.ctx);
+      return { result, principal: principalOf(info, claims.sub) };
     }
     const key = keys.session('sign-in', info.result.claims, providerId);
     const mine = issued.get(key);
     if (mine && mine.reuseUntil > Date.now()) {
-      return mine.result;
+      metrics.cacheRead({ layer: 'memory', result: 'hit' });
+      return mine;
     }
     const shared = await cache.get<SharedSignIn>(key);
     if (shared && shared.reuseUntil > Date.now()) {
@@ -212,8 +249,12 @@ export function readCloudflareAccessSignInResolver(options: {
           ent: shared.ownershipEntityRefs,
         },
       });
-      keep(key, result, shared.reuseUntil);
-      return result;
+      const signedIn = {
+        result,
+        principal: principalOf(info, shared.userEntityRef),
+      };
+      keep(key, signedIn, shared.reuseUntil);
+      return signedIn;
     }
     const answers = catalogLookups(ctx, {
       findUserRefs,
@@ -233,6 +274,7 @@ export function readCloudflareAccessSignInResolver(options: {
       provisioned ? Date.now() + accessConfig.sessionCheckIntervalMs : Infinity,
     );
     const ttl = reuseUntil - Date.now();
+    const signedIn = { result, principal: principalOf(info, claims.sub) };
     if (ttl > 0) {
       const entry: SharedSignIn = {
         userEntityRef: claims.sub,
@@ -242,23 +284,19 @@ export function readCloudflareAccessSignInResolver(options: {
         reuseUntil,
       };
       await cache.set(key, entry, { ttl });
-      keep(key, result, reuseUntil);
+      keep(key, signedIn, reuseUntil);
     }
-    return result;
-  };
+    return signedIn;
+  }
 
   /** Keeps a token this replica issued for as long as the sign-in is reused and the token has life left. */
-  function keep(
-    key: string,
-    result: BackstageSignInResult,
-    reuseUntil: number,
-  ) {
-    const { exp } = decodeJwt(result.token);
+  function keep(key: string, signedIn: SignedIn, reuseUntil: number) {
+    const { exp } = decodeJwt(signedIn.result.token);
     const until = Math.min(reuseUntil, (exp ?? 0) * 1000 - MIN_TOKEN_LIFE_MS);
     if (until > Date.now()) {
       issued.set(
         key,
-        { result, reuseUntil: until },
+        { ...signedIn, reuseUntil: until },
         { ttl: until - Date.now() },
       );
     }
@@ -308,6 +346,19 @@ async function announceProvisioned(
       }),
     });
   }
+}
+
+/** Who was signed in, for the metrics: never the person, only what kind of sign-in it was. */
+function principalOf(
+  info: SignInInfo<CloudflareAccessResult>,
+  sub: string,
+): SignInPrincipal {
+  if (info.result.serviceToken) {
+    return 'service_token';
+  }
+  return sub === provisionedUserEntityRef(info.result.claims.email)
+    ? 'provisioned'
+    : 'person';
 }
 
 function subjectOf(info: SignInInfo<CloudflareAccessResult>): string {

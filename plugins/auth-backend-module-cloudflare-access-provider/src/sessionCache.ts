@@ -13,6 +13,7 @@ import {
   describeRedisGuard,
   guardRedisClientErrors,
 } from './redisClientErrors';
+import { CloudflareAccessMetrics, NO_METRICS } from './metrics';
 import { CloudflareAccessClaims } from './types';
 
 /**
@@ -136,23 +137,34 @@ const toMs = (ttl: CacheServiceSetOptions['ttl']) =>
 class BoundedMemoryCache implements CacheService {
   readonly #lru: LRUCache<string, { value: JsonValue }>;
   readonly #defaultTtlMs?: number;
+  readonly #metrics: CloudflareAccessMetrics;
 
   constructor(
     lru: LRUCache<string, { value: JsonValue }>,
-    defaultTtlMs?: number,
+    defaultTtlMs: number | undefined,
+    metrics: CloudflareAccessMetrics,
   ) {
     this.#lru = lru;
     this.#defaultTtlMs = defaultTtlMs;
+    this.#metrics = metrics;
   }
 
-  static create(maxEntries: number) {
+  /** `metrics` counts reads where this is the store itself, not a shared store's fallback copy. */
+  static create(maxEntries: number, metrics = NO_METRICS) {
     return new BoundedMemoryCache(
       new LRUCache({ max: maxEntries, ttlAutopurge: false, allowStale: false }),
+      undefined,
+      metrics,
     );
   }
 
   async get<TValue extends JsonValue>(key: string) {
-    return this.#lru.get(key)?.value as TValue | undefined;
+    const value = this.#lru.get(key)?.value as TValue | undefined;
+    this.#metrics.cacheRead({
+      layer: 'memory',
+      result: value === undefined ? 'miss' : 'hit',
+    });
+    return value;
   }
 
   async set(key: string, value: JsonValue, options?: CacheServiceSetOptions) {
@@ -165,7 +177,11 @@ class BoundedMemoryCache implements CacheService {
   }
 
   withOptions(options: CacheServiceOptions): CacheService {
-    return new BoundedMemoryCache(this.#lru, toMs(options.defaultTtl));
+    return new BoundedMemoryCache(
+      this.#lru,
+      toMs(options.defaultTtl),
+      this.#metrics,
+    );
   }
 }
 
@@ -202,9 +218,16 @@ class AuthenticatedCache implements CacheService {
   }
 
   async get<TValue extends JsonValue>(key: string) {
+    return (await this.read<TValue>(key)).value;
+  }
+
+  /** The value, and whether an entry was there but failed its check. */
+  async read<TValue extends JsonValue>(
+    key: string,
+  ): Promise<{ value?: TValue; rejected?: true }> {
     const entry = await this.#store.get<SignedEntry>(key);
     if (entry === undefined) {
-      return undefined;
+      return {};
     }
     const expected = this.#mac(key, String(entry?.json));
     const given = Buffer.from(String(entry?.mac), 'base64url');
@@ -214,9 +237,9 @@ class AuthenticatedCache implements CacheService {
       !timingSafeEqual(given, expected)
     ) {
       this.#rejected();
-      return undefined;
+      return { rejected: true };
     }
-    return JSON.parse(entry.json) as TValue;
+    return { value: JSON.parse(entry.json) as TValue };
   }
 
   async set(key: string, value: JsonValue, options?: CacheServiceSetOptions) {
@@ -232,7 +255,7 @@ class AuthenticatedCache implements CacheService {
     await this.#store.delete(key);
   }
 
-  withOptions(options: CacheServiceOptions): CacheService {
+  withOptions(options: CacheServiceOptions): AuthenticatedCache {
     return new AuthenticatedCache(
       this.#store.withOptions(options),
       this.#secret,
@@ -266,28 +289,46 @@ class CacheTimeoutError extends Error {
  * and one when it is back.
  */
 class ResilientCache implements CacheService {
-  readonly #shared: CacheService;
+  readonly #shared: AuthenticatedCache;
   readonly #local: CacheService;
   readonly #timeoutMs: number;
   readonly #logger?: LoggerService;
+  readonly #metrics: CloudflareAccessMetrics;
   readonly #state: { downUntil: number; down: boolean };
 
   constructor(
-    shared: CacheService,
+    shared: AuthenticatedCache,
     local: CacheService,
-    options: { timeoutMs: number; logger?: LoggerService },
+    options: {
+      timeoutMs: number;
+      logger?: LoggerService;
+      metrics: CloudflareAccessMetrics;
+    },
     state = { downUntil: 0, down: false },
   ) {
     this.#shared = shared;
     this.#local = local;
     this.#timeoutMs = options.timeoutMs;
     this.#logger = options.logger;
+    this.#metrics = options.metrics;
     this.#state = state;
+    this.#metrics.observeCircuit(() => state.down);
   }
 
   async get<TValue extends JsonValue>(key: string) {
-    const shared = await this.#call(() => this.#shared.get<TValue>(key));
-    return shared.ok ? shared.value : this.#local.get<TValue>(key);
+    const shared = await this.#call(() => this.#shared.read<TValue>(key));
+    if (!shared.ok) {
+      this.#metrics.cacheRead({ layer: 'shared', result: 'unavailable' });
+      return this.#local.get<TValue>(key);
+    }
+    const { value, rejected } = shared.value;
+    let result: 'hit' | 'miss' | 'rejected' =
+      value === undefined ? 'miss' : 'hit';
+    if (rejected) {
+      result = 'rejected';
+    }
+    this.#metrics.cacheRead({ layer: 'shared', result });
+    return value;
   }
 
   async set(key: string, value: JsonValue, options?: CacheServiceSetOptions) {
@@ -304,7 +345,11 @@ class ResilientCache implements CacheService {
     return new ResilientCache(
       this.#shared.withOptions(options),
       this.#local.withOptions(options),
-      { timeoutMs: this.#timeoutMs, logger: this.#logger },
+      {
+        timeoutMs: this.#timeoutMs,
+        logger: this.#logger,
+        metrics: this.#metrics,
+      },
       this.#state,
     );
   }
@@ -383,14 +428,23 @@ export function createCloudflareAccessSessionCache(options: {
    */
   secret?: Buffer;
 }): CacheService {
+  return createSessionCache(options);
+}
+
+/** The session cache, with its reads and circuit state counted in `metrics`. */
+export function createSessionCache(
+  options: Parameters<typeof createCloudflareAccessSessionCache>[0] & {
+    metrics?: CloudflareAccessMetrics;
+  },
+): CacheService {
   const { cache, rootConfig, logger } = options;
-  const local = BoundedMemoryCache.create(
-    options.maxEntries ?? MEMORY_STORE_MAX_ENTRIES,
-  );
+  const metrics = options.metrics ?? NO_METRICS;
+  const maxEntries = options.maxEntries ?? MEMORY_STORE_MAX_ENTRIES;
   const store = rootConfig.getOptionalString('backend.cache.store') ?? 'memory';
   if (store === 'memory') {
-    return local;
+    return BoundedMemoryCache.create(maxEntries, metrics);
   }
+  const local = BoundedMemoryCache.create(maxEntries);
   if (!options.secret) {
     throw new Error(
       `The Cloudflare Access session cache on the shared store '${store}' needs the secret that authenticates its entries`,
@@ -412,5 +466,6 @@ export function createCloudflareAccessSessionCache(options: {
   return new ResilientCache(shared, local, {
     timeoutMs: options.timeoutMs ?? DEFAULT_CACHE_TIMEOUT_MS,
     logger,
+    metrics,
   });
 }

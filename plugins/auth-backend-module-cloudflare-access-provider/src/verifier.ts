@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { CloudflareAccessConfig } from './config';
 import { refusalReasonOf, refuse } from './errors';
 import { keySetWithLastGood } from './keySet';
+import { CloudflareAccessMetrics } from './metrics';
 import { CloudflareAccessClaims, CloudflareAccessServiceToken } from './types';
 
 /** A verified token: a person's, or a listed service token's. */
@@ -47,6 +48,7 @@ export class AccessTokenVerifier {
       cooldownMs?: number;
       /** How long a fetched key set is used before it is fetched again. */
       cacheMaxAgeMs?: number;
+      metrics?: CloudflareAccessMetrics;
     },
   ) {
     this.#config = config;
@@ -55,6 +57,7 @@ export class AccessTokenVerifier {
       config.certsUrl,
       this.#cooldownMs,
       options?.cacheMaxAgeMs ?? 10 * 60_000,
+      options?.metrics,
     );
   }
 

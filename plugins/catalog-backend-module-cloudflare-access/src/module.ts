@@ -3,6 +3,7 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { metricsServiceRef } from '@backstage/backend-plugin-api/alpha';
 import {
   catalogProcessingExtensionPoint,
   catalogServiceRef,
@@ -10,6 +11,7 @@ import {
 import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { readCloudflareAccessProvisioningPolicy } from '@cfaccess/plugin-cloudflare-access-node';
 import { readProvisioningConfig } from './config';
+import { createProvisioningMetrics } from './metrics';
 import {
   CloudflareAccessProvisioningProvider,
   handOverProcessor,
@@ -33,6 +35,7 @@ export function createProvisioningModule(options: { clock: () => Date }) {
           auth: coreServices.auth,
           catalog: catalogServiceRef,
           events: eventsServiceRef,
+          metrics: metricsServiceRef,
         },
         async init({
           catalogProcessing,
@@ -43,6 +46,7 @@ export function createProvisioningModule(options: { clock: () => Date }) {
           auth,
           catalog,
           events,
+          metrics,
         }) {
           const store = await ProvisionedPersonStore.create({
             knex: await database.getClient(),
@@ -58,6 +62,7 @@ export function createProvisioningModule(options: { clock: () => Date }) {
             logger,
             policy: readCloudflareAccessProvisioningPolicy(config),
             clock: options.clock,
+            metrics: createProvisioningMetrics(metrics),
           });
           catalogProcessing.addEntityProvider(provider);
           catalogProcessing.addProcessor(handOverProcessor(provider, logger));

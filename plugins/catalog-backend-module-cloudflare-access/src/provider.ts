@@ -33,6 +33,7 @@ import {
 } from '@backstage/catalog-model';
 import { CatalogProcessor } from '@backstage/plugin-catalog-node';
 import { ProvisionedPersonStore } from './store';
+import { NO_PROVISIONING_METRICS, ProvisioningMetrics } from './metrics';
 import {
   groupRefsOf,
   PROVISIONING_LOCATION,
@@ -67,8 +68,22 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
       policy: CloudflareAccessProvisioningPolicy | undefined;
       /** The current time; the module passes the system clock. */
       clock: () => Date;
+      metrics?: ProvisioningMetrics;
     },
-  ) {}
+  ) {
+    this.metrics = options.metrics ?? NO_PROVISIONING_METRICS;
+    this.metrics.observeCounts(async () => {
+      const people = await options.store.list();
+      return {
+        users: people.length,
+        groups: provisionedGroupEntities(people).length,
+      };
+    });
+  }
+
+  private readonly metrics: ProvisioningMetrics;
+  // The provisioned Groups of this replica's last sync, to count those a sync removes.
+  private lastSyncedGroups?: Set<string>;
 
   // Set once connected; the hand-over processor needs it to remove a User at once.
   private connection?: EntityProviderConnection;
@@ -150,10 +165,8 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
       );
       return;
     }
-    if (
-      !(await store.has(entityName)) &&
-      (await store.count()) >= policy.maxProvisionedUsers
-    ) {
+    const isNew = !(await store.has(entityName));
+    if (isNew && (await store.count()) >= policy.maxProvisionedUsers) {
       this.warnOnce(
         'maxProvisionedUsers',
         `Not provisioning a new User: ${policy.maxProvisionedUsers} are provisioned, the maxProvisionedUsers of auth.providers.cfaccess.signIn.resolvers; people already provisioned keep signing in`,
@@ -178,6 +191,9 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
       seenAt,
     );
     if (person) {
+      if (isNew) {
+        this.metrics.created();
+      }
       this.knownEmails.add(asciiLowerCase(person.email));
       await connection.applyMutation({
         type: 'delta',
@@ -334,6 +350,7 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
       this.knownEmails.delete(asciiLowerCase(person.email)),
     );
     if (people.length > 0) {
+      this.metrics.handedOver(people.length);
       await this.connection.applyMutation({
         type: 'delta',
         added: [],
@@ -380,13 +397,20 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
     people.forEach(person =>
       this.knownEmails.add(asciiLowerCase(person.email)),
     );
+    const groups = provisionedGroupEntities(people);
     await connection.applyMutation({
       type: 'full',
-      entities: [
-        ...people.map(provisionedUserEntity),
-        ...provisionedGroupEntities(people),
-      ].map(deferred),
+      entities: [...people.map(provisionedUserEntity), ...groups].map(deferred),
     });
+    const groupRefs = new Set(groups.map(group => stringifyEntityRef(group)));
+    this.metrics.removed('user', removed);
+    this.metrics.handedOver(handedOver);
+    this.metrics.removed(
+      'group',
+      [...(this.lastSyncedGroups ?? [])].filter(ref => !groupRefs.has(ref))
+        .length,
+    );
+    this.lastSyncedGroups = groupRefs;
     logger.info(
       `Synced ${people.length} provisioned Users; removed ${removed} not seen within removeAfter and ${handedOver} now kept elsewhere`,
     );
