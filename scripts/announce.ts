@@ -1,4 +1,9 @@
-import { LOCAL_STACK, LOCAL_URL, waitUntilUp } from './localStack';
+import {
+  LOCAL_METRICS_URL,
+  LOCAL_STACK,
+  LOCAL_URL,
+  waitUntilUp,
+} from './localStack';
 
 // The demo service token from the start:access script and app-config.yaml.
 const DEMO_SERVICE_TOKEN = {
@@ -31,6 +36,13 @@ async function announce() {
   }
   console.log(
     `Ready: open ${LOCAL_URL} and pick a person on the Access login page (Ctrl-C stops everything)`,
+  );
+  console.log(
+    `Metrics for Prometheus: ${LOCAL_METRICS_URL} (docs/observability.md)`,
+  );
+  // The app's dev server warns of a "Conflict between app baseUrl and backend baseUrl" whenever they are equal.
+  console.log(
+    `The app's "Conflict between app baseUrl and backend baseUrl" warning is expected: behind Access, app and backend share one hostname (${LOCAL_URL}), and the emulator routes /api/ to the backend`,
   );
 }
 

@@ -10,6 +10,9 @@ backend.add(
 // An example of a custom sign-in resolver, on provider id cfaccess-custom.
 backend.add(customCloudflareAccessSignIn);
 backend.add(import('@backstage/plugin-catalog-backend'));
+// The events bus: delivers the auth module's person-seen events to the catalog
+// module across replicas, as in production.
+backend.add(import('@backstage/plugin-events-backend'));
 // Keeps a User entity for each person signed in with provisionUsers.
 backend.add(
   import('@cfaccess/plugin-catalog-backend-module-cloudflare-access'),
