@@ -7,6 +7,8 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 
 // The Redis client classes given a default 'error' listener in this process.
 const guarded = new WeakSet<object>();
+// The connections (Backstage's cache's) whose clients get it; other clients are left as they are.
+const guardedConnections = new Set<string>();
 
 /**
  * Backstage's Redis store (`@keyv/redis` 4.x, used by `@backstage/backend-defaults`
@@ -15,14 +17,19 @@ const guarded = new WeakSet<object>();
  * inside its socket handler; with no listener that throws (an uncaught
  * exception, "Socket closed unexpectedly") before the client schedules its
  * reconnect, so every later cache call waits forever, even once Redis is back.
- * This gives that client class a default: an 'error' nobody listens to is
- * logged at debug level (the session cache logs the outage once) and the
- * client goes on to reconnect. Clients that do listen are unchanged.
+ * This gives the clients of `connection` (the cache's `backend.cache.connection`)
+ * a default: an 'error' nobody listens to is logged at debug level (the
+ * session cache logs the outage once, and its recovery) and the client goes
+ * on to reconnect. Clients that listen, and clients of other connections
+ * (another plugin's own Redis), are unchanged.
  *
  * Returns whether the client class was found, and the versions of
  * `@keyv/redis` and `@redis/client` it was found in.
  */
-export function guardRedisClientErrors(logger?: LoggerService): RedisGuard {
+export function guardRedisClientErrors(
+  connection: string,
+  logger?: LoggerService,
+): RedisGuard {
   let createClient: () => EventEmitter;
   let versions: { keyvRedis: string; redisClient: string };
   try {
@@ -54,13 +61,22 @@ export function guardRedisClientErrors(logger?: LoggerService): RedisGuard {
   if (!proto) {
     return { applied: false, ...versions };
   }
+  guardedConnections.add(connection);
   if (!guarded.has(proto)) {
     const emit: EventEmitter['emit'] = proto.emit;
     Object.defineProperty(proto, 'emit', {
       configurable: true,
       writable: true,
-      value(this: EventEmitter, event: string | symbol, ...args: unknown[]) {
-        if (event === 'error' && this.listenerCount('error') === 0) {
+      value(
+        this: EventEmitter & { options?: { url?: string } },
+        event: string | symbol,
+        ...args: unknown[]
+      ) {
+        if (
+          event === 'error' &&
+          this.listenerCount('error') === 0 &&
+          guardedConnections.has(String(this.options?.url))
+        ) {
           logger?.debug(`Redis cache client: ${(args[0] as Error)?.message}`);
           return false;
         }
@@ -95,10 +111,10 @@ export type RedisGuard = {
 
 /** Says at start-up, in one line, whether the guard applied and to what. */
 export function describeRedisGuard(guard: RedisGuard): string {
-  const found = guard.keyvRedis
-    ? ` (@keyv/redis ${guard.keyvRedis}, @redis/client ${guard.redisClient})`
-    : '';
+  const versions = guard.keyvRedis
+    ? `@keyv/redis ${guard.keyvRedis}, @redis/client ${guard.redisClient}`
+    : 'no @keyv/redis found';
   return guard.applied
-    ? `Cloudflare Access: Redis cache client errors with no listener are logged and the client reconnects${found}`
-    : `Cloudflare Access could not find the Redis cache client${found} to keep it reconnecting after a dropped connection; a Redis outage may leave cache calls waiting until their timeout until Backstage restarts`;
+    ? `Cloudflare Access: the clients of backend.cache.connection (${versions}) log their unheard errors and reconnect after a dropped connection; other Redis clients are unchanged`
+    : `Cloudflare Access could not find the Redis cache client (${versions}) to keep it reconnecting after a dropped connection; a Redis outage may leave cache calls waiting until their timeout until Backstage restarts`;
 }

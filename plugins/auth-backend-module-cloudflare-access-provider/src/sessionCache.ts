@@ -450,8 +450,9 @@ export function createSessionCache(
       `The Cloudflare Access session cache on the shared store '${store}' needs the secret that authenticates its entries`,
     );
   }
-  if (store === 'redis') {
-    const guard = guardRedisClientErrors(logger);
+  const connection = rootConfig.getOptionalString('backend.cache.connection');
+  if (store === 'redis' && connection) {
+    const guard = guardRedisClientErrors(connection, logger);
     if (guard.applied) {
       logger?.info(describeRedisGuard(guard));
     } else {
