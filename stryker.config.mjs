@@ -31,8 +31,7 @@ export const FOCUSED_TESTS = {
   'auth-backend-module-cloudflare-access-provider': [
     'verifier.test.ts',
     'verifierTrust.test.ts',
-    'identityClient.test.ts',
-    'identityAgreement.test.ts',
+    'identityAnswers.test.ts',
   ],
   'catalog-backend-module-cloudflare-access': ['store.test.ts'],
 };
@@ -47,7 +46,7 @@ export default {
     projectType: 'custom',
     configFile: resolve(ROOT, 'node_modules/@backstage/cli/config/jest.js'),
     ...(focused && {
-      config: { testMatch: focused.map(file => `<rootDir>/src/${file}`) },
+      config: { testMatch: focused.map(file => `**/${file}`) },
     }),
   },
   mutate: (TRUST_CORE[pkg] ?? []).map(file => `src/${file}`),
