@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
+import { loadConfigSchema } from '@backstage/config-loader';
 import ts from 'typescript';
 
 const PACKAGE_DIR = resolvePath(__dirname, '..');
@@ -79,5 +80,34 @@ describe('the config reference', () => {
 
   it.each(declaredKeys())('documents %s in the README table', key => {
     expect(documented).toContain(key);
+  });
+});
+
+describe('the visibility Backstage reads from config.d.ts', () => {
+  it('keeps serviceTokens on the backend, unredacted: a Client ID is no secret, and log lines naming one must stay readable', async () => {
+    const schema = await loadConfigSchema({
+      dependencies: [],
+      packagePaths: [resolvePath(PACKAGE_DIR, 'package.json')],
+    });
+    const data = {
+      auth: {
+        providers: {
+          cfaccess: {
+            teamName: 'team',
+            audience: 'aud',
+            serviceTokens: [{ token: 'ci.access', subject: 'ci@example.com' }],
+          },
+        },
+      },
+    };
+    const visible = (visibility: 'frontend' | 'backend' | 'secret') =>
+      schema.process([{ data, context: 'test' }], {
+        visibility: [visibility],
+        ignoreSchemaErrors: true,
+      })[0].data;
+    // Backstage's logger redacts every value of secret visibility wherever it appears.
+    expect(visible('secret')).toEqual({});
+    expect(visible('frontend')).toEqual({});
+    expect(visible('backend')).toEqual(data);
   });
 });
