@@ -12,6 +12,7 @@ export const TRUST_CORE = {
     'identityRules.ts',
     'userNames.ts',
     'personSeen.ts',
+    'personSeenSigning.ts',
     'provenance.ts',
     'provisioningPolicy.ts',
   ],

@@ -89,6 +89,16 @@ export interface Config {
          */
         cacheNamespace?: string;
         /**
+         * The secret the auth module signs person-seen events with and the
+         * catalog module checks them with (at least 32 characters, e.g.
+         * `openssl rand -base64 32`). Needed only when the auth and catalog
+         * plugins run in different backends: set the same value in both.
+         * Without it, each backend signs with a key it makes at start, and
+         * the catalog module keeps only the events of its own backend.
+         * @visibility secret
+         */
+        personSeenEventSecret?: string;
+        /**
          * Access service tokens allowed to sign in, and who each signs in as.
          * Backend only, not secret: a Client ID is sent on every request and
          * is useless without its Client Secret, which Access alone checks;

@@ -10,6 +10,7 @@ import {
 } from '@backstage/catalog-model';
 import {
   CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
+  cloudflareAccessPersonSeenSignerServiceRef,
   isCloudflareAccessProvisioned,
   readCloudflareAccessProvisioningPolicy,
   userSourceOf,
@@ -103,6 +104,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         catalog: catalogServiceRef,
         events: eventsServiceRef,
         metricsService: metricsServiceRef,
+        personSeenSigner: cloudflareAccessPersonSeenSignerServiceRef,
       },
       async init({
         providers,
@@ -115,6 +117,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
         catalog,
         events,
         metricsService,
+        personSeenSigner,
       }) {
         const metrics = createCloudflareAccessMetrics(metricsService);
         const sharedStore =
@@ -233,6 +236,7 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
                 audit: createSignInAudit({ auditor, logger }),
                 announce: createPersonSeenAnnouncer({
                   events,
+                  signer: personSeenSigner,
                   cache: sessions,
                   keys,
                   logger,

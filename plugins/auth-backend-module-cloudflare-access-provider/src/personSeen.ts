@@ -3,6 +3,7 @@ import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
 import {
   CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
   CloudflareAccessPersonSeenEvent,
+  CloudflareAccessPersonSeenSigner,
   CloudflareAccessProvisionedGroup,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { EventsService } from '@backstage/plugin-events-node';
@@ -29,15 +30,18 @@ export type PersonSeenAnnouncer = (
  * the validated identity adds (name, groups). A degraded identity is not
  * announced, so an outage never strips a User's groups. The same facts are
  * announced at most once per period across replicas (a marker in the shared
- * cache); a change of name or groups is announced at once.
+ * cache); a change of name or groups is announced at once. Every event is
+ * signed, so the catalog module keeps only what an auth module of this
+ * deployment announced.
  */
 export function createPersonSeenAnnouncer(options: {
   events: EventsService;
+  signer: CloudflareAccessPersonSeenSigner;
   cache: CacheService;
   keys: SessionKeys;
   logger: LoggerService;
 }): PersonSeenAnnouncer {
-  const { events, cache, keys, logger } = options;
+  const { events, signer, cache, keys, logger } = options;
   return async (result, { memberOf, provisionedGroups }) => {
     if (result.serviceToken || result.degraded || !result.claims.email) {
       return;
@@ -55,11 +59,11 @@ export function createPersonSeenAnnouncer(options: {
       if (await cache.get(key)) {
         return;
       }
-      const event: CloudflareAccessPersonSeenEvent = {
+      const event: CloudflareAccessPersonSeenEvent = signer.sign({
         version: 1,
         ...facts,
         seenAt: new Date().toISOString(),
-      };
+      });
       await events.publish({
         topic: CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
         eventPayload: event,

@@ -172,6 +172,8 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
       accessGroupIds: ['g-gone', 'g-security', 'g-unmapped'],
       memberOf: ['group:default/security'],
       seenAt: expect.any(String),
+      // Signed with this backend's key, which the catalog module checks.
+      signature: expect.stringMatching(/^[\w-]{43}$/),
     });
 
     // A second Access session of the same person, same facts: not announced again.

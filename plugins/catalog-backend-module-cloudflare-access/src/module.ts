@@ -9,7 +9,10 @@ import {
   catalogServiceRef,
 } from '@backstage/plugin-catalog-node';
 import { eventsServiceRef } from '@backstage/plugin-events-node';
-import { readCloudflareAccessProvisioningPolicy } from '@cfaccess/plugin-cloudflare-access-node';
+import {
+  cloudflareAccessPersonSeenSignerServiceRef,
+  readCloudflareAccessProvisioningPolicy,
+} from '@cfaccess/plugin-cloudflare-access-node';
 import { readProvisioningConfig } from './config';
 import { createProvisioningMetrics } from './metrics';
 import {
@@ -36,6 +39,7 @@ export function createProvisioningModule(options: { clock: () => Date }) {
           catalog: catalogServiceRef,
           events: eventsServiceRef,
           metrics: metricsServiceRef,
+          personSeenSigner: cloudflareAccessPersonSeenSignerServiceRef,
         },
         async init({
           catalogProcessing,
@@ -47,6 +51,7 @@ export function createProvisioningModule(options: { clock: () => Date }) {
           catalog,
           events,
           metrics,
+          personSeenSigner,
         }) {
           const store = await ProvisionedPersonStore.create({
             knex: await database.getClient(),
@@ -56,6 +61,7 @@ export function createProvisioningModule(options: { clock: () => Date }) {
             ...readProvisioningConfig(config),
             store,
             events,
+            personSeenSigner,
             scheduler,
             catalog,
             auth,

@@ -20,7 +20,9 @@ import {
   CloudflareAccessProvisioningPolicy,
   isCloudflareAccessProvisioned,
   isEmailInDomains,
+  CloudflareAccessPersonSeenSigner,
   parseCloudflareAccessPersonSeenEvent,
+  PERSON_SEEN_SECRET_CONFIG_KEY,
   provisionedGroupEntityRef,
   provisionedUserEntityName,
   userSourceOf,
@@ -60,6 +62,8 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
     private readonly options: ProvisioningConfig & {
       store: ProvisionedPersonStore;
       events: EventsService;
+      /** Checks that an event was published by an auth module of this deployment. */
+      personSeenSigner: CloudflareAccessPersonSeenSigner;
       scheduler: SchedulerService;
       catalog: CatalogService;
       auth: AuthService;
@@ -123,7 +127,8 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
 
   /**
    * Adds or updates the User of the person an event announces. The event is
-   * a claim, checked: an email of an allowed domain, memberships only in the
+   * a claim, checked: signed by an auth module of this deployment (anyone
+   * else on the events bus can publish on the topic), an email of an allowed domain, memberships only in the
    * Groups `accessGroups` maps the claimed Access groups to, at most
    * `maxProvisionedGroupsPerUser` Groups, never a name another source holds,
    * and no new person past `maxProvisionedUsers`. Sign-in never grants
@@ -139,6 +144,18 @@ export class CloudflareAccessProvisioningProvider implements EntityProvider {
     if (!event || !entityName) {
       logger.warn(
         `Ignored an invalid event on topic ${CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC}`,
+      );
+      return;
+    }
+    if (!this.options.personSeenSigner.verify(event)) {
+      this.warnOnce(
+        'signature',
+        this.options.personSeenSigner.keySource === 'process'
+          ? `Ignored an event on topic ${CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC} that this backend's auth module did not sign. If the auth plugin runs in another backend, set ${PERSON_SEEN_SECRET_CONFIG_KEY} to the same secret in both; otherwise someone else publishes on the topic`
+          : `Ignored an event on topic ${CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC} that was not signed with ${PERSON_SEEN_SECRET_CONFIG_KEY}: someone else publishes on the topic, or the backends have different secrets`,
+      );
+      logger.debug(
+        `Ignored an unsigned or wrongly signed event on topic ${CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC}`,
       );
       return;
     }

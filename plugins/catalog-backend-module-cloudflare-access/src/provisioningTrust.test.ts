@@ -45,6 +45,38 @@ describe('the person-seen event is a claim, checked', () => {
     ).toHaveLength(2);
   });
 
+  it('keeps nothing from an event the auth module did not sign, whoever publishes it', async () => {
+    const forged = personSeen('forged.admin@example.com', {
+      accessGroupIds: ['g-sre'],
+      memberOf: ['group:ops/sre'],
+    });
+    // Anyone on the bus: no signature, a made-up one, or a real one over other fields.
+    await backend.publishForged(forged);
+    await backend.publishForged({ ...forged, signature: 'A'.repeat(43) });
+    const signedOther = await backend.signed(personSeen('other@example.com'));
+    await backend.publishForged({
+      ...forged,
+      signature: signedOther.signature,
+    });
+    // A genuine event of this person, its memberships changed on the way.
+    const genuine = await backend.signed(
+      personSeen('forged.admin@example.com'),
+    );
+    await backend.publishForged({ ...genuine, memberOf: ['group:ops/sre'] });
+    await settled('after-forged');
+    expect(await backend.getUser('forged.admin_example.com')).toBeUndefined();
+    const warnings = backend.logs.filter(log =>
+      log.message.includes("that this backend's auth module did not sign"),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].message).toContain(
+      'set auth.providers.cfaccess.personSeenEventSecret to the same secret in both',
+    );
+    // The same event, as the auth module signs it, is kept.
+    await backend.publishForged(genuine);
+    await backend.waitForUser('forged.admin_example.com');
+  });
+
   it('keeps only the memberships that accessGroups maps the claimed Access groups to', async () => {
     await backend.publish(
       personSeen('forged@example.com', {

@@ -8,6 +8,11 @@ export type {
   CloudflareAccessProvisionedGroup,
 } from './personSeen';
 export {
+  cloudflareAccessPersonSeenSignerServiceRef,
+  PERSON_SEEN_SECRET_CONFIG_KEY,
+} from './personSeenSigning';
+export type { CloudflareAccessPersonSeenSigner } from './personSeenSigning';
+export {
   CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION,
   CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,

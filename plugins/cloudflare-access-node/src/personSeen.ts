@@ -36,6 +36,12 @@ export type CloudflareAccessPersonSeenEvent = {
   provisionedGroups?: CloudflareAccessProvisionedGroup[];
   /** When the person signed in, ISO 8601. */
   seenAt: string;
+  /**
+   * The publishing auth module's HMAC-SHA256 over every other field,
+   * base64url: the catalog module drops an event whose signature does not
+   * check (see `cloudflareAccessPersonSeenSignerServiceRef`).
+   */
+  signature?: string;
 };
 
 /**
@@ -72,6 +78,7 @@ const personSeenEventSchema: z.ZodType<CloudflareAccessPersonSeenEvent> = z
       .max(1000)
       .optional(),
     seenAt: z.string().datetime(),
+    signature: z.string().max(100).optional(),
   })
   .strict();
 

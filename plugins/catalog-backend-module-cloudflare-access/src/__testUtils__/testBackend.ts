@@ -30,6 +30,8 @@ import {
 import {
   CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
   CloudflareAccessPersonSeenEvent,
+  CloudflareAccessPersonSeenSigner,
+  cloudflareAccessPersonSeenSignerServiceRef,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { createProvisioningModule } from '../module';
 import { PROVISIONING_SYNC_TASK_ID } from '../provider';
@@ -110,6 +112,17 @@ export function personSeen(
   };
 }
 
+function isEventLike(
+  payload: unknown,
+): payload is CloudflareAccessPersonSeenEvent {
+  return (
+    typeof payload === 'object' &&
+    payload !== null &&
+    (payload as { version?: unknown }).version === 1 &&
+    Array.isArray((payload as { memberOf?: unknown }).memberOf)
+  );
+}
+
 /** Polls until `check` returns a value, for at most 10 seconds; a timeout shows the warnings and errors logged. */
 async function eventually<T>(
   what: string,
@@ -154,6 +167,7 @@ export async function startProvisioningBackend(options: {
 }) {
   const logs: LogRecord[] = [];
   let publisherEvents: EventsService | undefined;
+  let signer: CloudflareAccessPersonSeenSigner | undefined;
   let catalogScheduler: SchedulerService | undefined;
   let operatorSource: EntityProviderConnection | undefined;
   const keptByOperator: Entity[] = [];
@@ -180,9 +194,13 @@ export async function startProvisioningBackend(options: {
     pluginId: 'cfaccess-test-publisher',
     register(reg) {
       reg.registerInit({
-        deps: { events: eventsServiceRef },
-        async init({ events }) {
+        deps: {
+          events: eventsServiceRef,
+          personSeenSigner: cloudflareAccessPersonSeenSignerServiceRef,
+        },
+        async init({ events, personSeenSigner }) {
           publisherEvents = events;
+          signer = personSeenSigner;
         },
       });
     },
@@ -291,8 +309,23 @@ export async function startProvisioningBackend(options: {
         async () => ((await getUser(name)) ? undefined : true),
         logs,
       ),
-    /** Publishes on the person-seen topic through the events service; resolves once subscribers have handled it. */
+    /**
+     * Publishes on the person-seen topic through the events service, signed
+     * as this backend's auth module signs (a payload that is not an event is
+     * published as it is); resolves once subscribers have handled it.
+     */
     publish: (eventPayload: unknown) =>
+      publisherEvents!.publish({
+        topic: CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
+        eventPayload: isEventLike(eventPayload)
+          ? signer!.sign(eventPayload)
+          : eventPayload,
+      }),
+    /** The event as this backend's auth module signs it. */
+    signed: async (event: CloudflareAccessPersonSeenEvent) =>
+      signer!.sign(event),
+    /** Publishes on the person-seen topic as anyone else on the bus can: unsigned, or with the signature given. */
+    publishForged: (eventPayload: unknown) =>
       publisherEvents!.publish({
         topic: CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
         eventPayload,
