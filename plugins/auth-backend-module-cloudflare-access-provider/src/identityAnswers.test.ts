@@ -1,5 +1,7 @@
 /** The get-identity client on its own, against the emulator's get-identity: each of Access's answers, and what is remembered of it. */
-import { CacheService } from '@backstage/backend-plugin-api';
+import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import type { MetricsService } from '@backstage/backend-plugin-api/alpha';
 import { ConfigReader } from '@backstage/config';
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
@@ -53,9 +55,17 @@ describe('AccessIdentityClient', () => {
   });
 
   /** A client with its own in-process session cache (Backstage's default memory store). */
-  function client(options: { checkIntervalMs?: number } = {}) {
+  function client(
+    options: {
+      checkIntervalMs?: number;
+      identityUrl?: string;
+      logger?: LoggerService;
+    } = {},
+  ) {
     return new AccessIdentityClient({
-      identityUrl: `${emulator.url}/cdn-cgi/access/get-identity`,
+      identityUrl:
+        options.identityUrl ?? `${emulator.url}/cdn-cgi/access/get-identity`,
+      logger: options.logger,
       timeoutMs: 300,
       checkIntervalMs: options.checkIntervalMs ?? 60_000,
       cache: createCloudflareAccessSessionCache({
@@ -235,5 +245,107 @@ describe('AccessIdentityClient', () => {
     await nextTick();
     await identities.getIdentity(token, claims);
     expect(emulator.requestCount('identity')).toBe(2);
+  });
+
+  describe('answers from something between the module and Access', () => {
+    // A proxy or firewall in front of the team domain: answers what each test sets.
+    let between: Server;
+    let answer: { status: number; location?: string } = { status: 200 };
+    let betweenUrl = '';
+
+    beforeAll(async () => {
+      between = createServer((_req, res) => {
+        res.writeHead(answer.status, {
+          ...(answer.location && { location: answer.location }),
+          'content-type': 'text/html',
+        });
+        res.end('<html>not Access</html>');
+      });
+      await new Promise<void>(resolve =>
+        between.listen(0, '127.0.0.1', resolve),
+      );
+      betweenUrl = `http://127.0.0.1:${
+        (between.address() as AddressInfo).port
+      }/cdn-cgi/access/get-identity`;
+    });
+    afterAll(
+      () => new Promise<void>(resolve => between.close(() => resolve())),
+    );
+
+    it.each([
+      ['a redirect to another login page', 302, 'https://login.proxy.example/'],
+      [
+        "a redirect to Access's login path on another host",
+        302,
+        'https://other.cloudflareaccess.com/cdn-cgi/access/login',
+      ],
+      ['a redirect with no location', 307, undefined],
+      ['a 403', 403, undefined],
+      // Only a redirect is Access sending the caller to its login page.
+      ["a 403 naming Access's login page", 403, '/cdn-cgi/access/login'],
+    ])(
+      'refuses only until the session is checked again after %s',
+      async (_what, status, location) => {
+        answer = { status, location };
+        const identities = client({
+          identityUrl: betweenUrl,
+          checkIntervalMs: 1,
+        });
+        const { token } = await signIn('ada@example.com');
+        const before = await calls('refused');
+        expect(await outcome(identities, token)).toBe('session_unconfirmed');
+        expect(await calls('refused')).toBe(before + 1);
+        answer = { status: 500 };
+        await nextTick();
+        // Not remembered as ended: asked again, and degraded now.
+        expect(await outcome(identities, token)).toBe('signed in');
+      },
+    );
+
+    it.each([
+      [404, 'unusable'],
+      [429, 'unusable'],
+      [502, 'error'],
+      [503, 'error'],
+    ] as const)(
+      "signs in from the token's claims alone when it answers %s, counted %s",
+      async (status, counted) => {
+        answer = { status };
+        const { token, claims } = await signIn('ada@example.com');
+        const before = await calls(counted);
+        const { degraded } = await client({
+          identityUrl: betweenUrl,
+        }).getIdentity(token, claims);
+        expect(degraded).toBe(true);
+        expect(await calls(counted)).toBe(before + 1);
+      },
+    );
+
+    it('warns once per session while get-identity gives nothing usable, and names the person', async () => {
+      answer = { status: 500 };
+      const warnings: string[] = [];
+      const logger = {
+        warn: (message: string) => warnings.push(message),
+      } as unknown as LoggerService;
+      const identities = client({
+        identityUrl: betweenUrl,
+        checkIntervalMs: 1,
+        logger,
+      });
+      const ada = await signIn('ada@example.com');
+      for (let i = 0; i < 3; i++) {
+        await identities.getIdentity(ada.token, ada.claims);
+        await nextTick();
+      }
+      expect(warnings).toEqual([
+        expect.stringContaining(
+          'get-identity gave no usable identity for ada@example.com (get-identity answered HTTP 500)',
+        ),
+      ]);
+      const grace = await signIn('grace@example.com');
+      await identities.getIdentity(grace.token, grace.claims);
+      expect(warnings).toHaveLength(2);
+      expect(warnings[1]).toContain('grace@example.com');
+    });
   });
 });

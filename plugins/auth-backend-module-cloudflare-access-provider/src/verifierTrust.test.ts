@@ -24,8 +24,15 @@ describe('AccessTokenVerifier trust edges', () => {
     const config = readCloudflareAccessConfig(
       new ConfigReader({
         teamDomain: emulator.url,
-        audience: 'aud',
-        serviceTokens: [{ token: 'bot.access', subject: 'ci-bot@example.com' }],
+        audience: ['aud', 'other-aud'],
+        serviceTokens: [
+          { token: 'bot.access', subject: 'ci-bot@example.com' },
+          {
+            token: 'restricted.access',
+            subject: 'deploy-bot@example.com',
+            audience: ['other-aud'],
+          },
+        ],
       }),
     );
     return new AccessTokenVerifier(config, options);
@@ -100,4 +107,72 @@ describe('AccessTokenVerifier trust edges', () => {
     await verifier.check(first);
     expect(emulator.requestCount('certs')).toBe(1);
   }, 120_000);
+
+  /** The refusal reason of checking this token, or 'accepted'. */
+  async function outcomeOf(token: string, verifier = verifierFor()) {
+    try {
+      await verifier.check(token);
+      return 'accepted';
+    } catch (error) {
+      return (error as CloudflareAccessAuthenticationError).reason;
+    }
+  }
+
+  it('refuses a service token that is not listed, or not listed for the audience it carries', async () => {
+    expect(
+      await outcomeOf(await emulator.mintServiceToken('unknown.access')),
+    ).toBe('service_token');
+    // restricted.access is listed for other-aud only; the emulator signs for aud.
+    expect(
+      await outcomeOf(await emulator.mintServiceToken('restricted.access')),
+    ).toBe('service_token');
+    const forOtherAud = await emulator.mintServiceToken('restricted.access', {
+      aud: ['aud', 'other-aud'],
+    });
+    const checked = await verifierFor().check(forOtherAud);
+    expect(checked.serviceToken?.subject).toBe('deploy-bot@example.com');
+    // A token with neither a person's sub nor a service token's common_name is nobody.
+    expect(
+      await outcomeOf(await emulator.mintToken({ sub: '', email: undefined })),
+    ).toBe('subject');
+  });
+
+  it('accepts a token with no type, and refuses one whose type is not app', async () => {
+    expect(
+      await outcomeOf(
+        await emulator.mintToken({ sub: 'access-id-of-ada', type: undefined }),
+      ),
+    ).toBe('accepted');
+    expect(
+      await outcomeOf(
+        await emulator.mintToken({ sub: 'access-id-of-ada', type: 'org' }),
+      ),
+    ).toBe('token_type');
+  });
+
+  it('checks a token of exactly the longest length, and refuses one character more unread', async () => {
+    // Lengthening the signature keeps the text valid base64url unless 3 characters short of a block.
+    let real = '';
+    for (let extra = 0; extra < 4; extra++) {
+      real = await emulator.mintToken({
+        sub: 'access-id-of-ada',
+        padding: 'x'.repeat(11_000 + extra),
+      });
+      if ((MAX_TOKEN_LENGTH - real.length) % 4 !== 3) {
+        break;
+      }
+    }
+    const longest = real.padEnd(MAX_TOKEN_LENGTH, 'A');
+    expect(longest).toHaveLength(MAX_TOKEN_LENGTH);
+    // Read: only the signature check fails.
+    expect(await outcomeOf(longest)).toBe('signature');
+    expect(await outcomeOf(`${longest}A`)).toBe('malformed');
+  });
+
+  it('remembers a checked token, so the same text is not verified again', async () => {
+    const verifier = verifierFor();
+    expect(verifier.rememberedBytes).toBe(0);
+    await verifier.check(await emulator.mintToken({ sub: 'access-id-of-ada' }));
+    expect(verifier.rememberedBytes).toBeGreaterThan(ENTRY_OVERHEAD_BYTES);
+  });
 });
