@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { LOCAL_METRICS_URL, LOCAL_URL } from '../scripts/localStack';
 import { parseScrape, total } from '../scripts/prometheusText';
 import {
+  firstSignInAs,
   replayToBackend,
   replayUntilRefused,
   waitForCatalogUser,
@@ -14,21 +15,44 @@ import { launchBrowser, newPage, saveScreenshot } from './support/browser';
 import { REPO_ROOT } from './support/paths';
 import { startLocalStack, type LocalStack } from './support/stack';
 
+/** How many lines an element's text takes on screen; runs in the page. */
+function textLineCount(element: Element): number {
+  const lineTops = new Set<number>();
+  const texts = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let text = texts.nextNode(); text; text = texts.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    for (const rect of range.getClientRects()) {
+      lineTops.add(Math.round(rect.top));
+    }
+  }
+  return lineTops.size;
+}
+
 describe('signing in and out through Cloudflare Access', () => {
   let stack: LocalStack | undefined;
   let browser: Browser | undefined;
+  // Who Grace was first signed in as, by a sign-in tried from before the stack started.
+  let graceFirstSignedInAs: string | undefined;
 
   before(async () => {
+    const graceFirst = firstSignInAs('grace@example.com');
     stack = await startLocalStack({
       label: 'sign-in',
       servers: ['access', 'backend', 'app'],
     });
+    graceFirstSignedInAs = await graceFirst;
     await waitForCatalogUser('ada@example.com');
     browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
     await stack?.stop();
+  });
+
+  test('a person of examples/org.yaml is their own User from the first sign-in the stack lets through', () => {
+    // The emulator opens only once the catalog has the example Users (scripts/whenCatalogReady.ts).
+    assert.equal(graceFirstSignedInAs, 'user:default/grace');
   });
 
   test('Ada signs in on the Access login page and sees who she is', async () => {
@@ -63,7 +87,27 @@ describe('signing in and out through Cloudflare Access', () => {
     // /catalog, where Backstage users look for it, leads to the catalog at /.
     await page.goto(`${LOCAL_URL}/catalog`);
     await page.waitForURL(`${LOCAL_URL}/`);
-    await page.getByRole('link', { name: 'backstage', exact: true }).waitFor();
+    const firstEntity = page.getByRole('link', {
+      name: 'backstage',
+      exact: true,
+    });
+    await firstEntity.waitFor();
+    // At newPage's 1280 px the catalog looks finished: the first entity's name
+    // on one line (not "backs tage"), and no filter label cut ("Ownec").
+    const filterLabels = page.getByTestId(/^user-picker-/).locator('p');
+    await filterLabels.first().waitFor();
+    assert.deepEqual(
+      {
+        nameLines: await firstEntity.evaluate(textLineCount),
+        clippedLabels: await filterLabels.evaluateAll(labels =>
+          labels
+            .filter(label => label.scrollWidth > label.clientWidth)
+            .map(label => label.textContent?.trim()),
+        ),
+      },
+      { nameLines: 1, clippedLabels: [] },
+    );
+    await saveScreenshot(page, 'catalog');
     mkdirSync(join(REPO_ROOT, 'docs'), { recursive: true });
     copyFileSync(screenshot, join(REPO_ROOT, 'docs/screenshot-signed-in.png'));
   });

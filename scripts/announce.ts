@@ -1,4 +1,6 @@
 import {
+  EXAMPLE_USERS,
+  exampleUsersInCatalog,
   LOCAL_METRICS_URL,
   LOCAL_STACK,
   LOCAL_URL,
@@ -11,29 +13,38 @@ const DEMO_SERVICE_TOKEN = {
   'CF-Access-Client-Secret': 'demo-secret',
 };
 
-/** True once a sign-in through the emulator resolves a catalog user, i.e. the catalog has ingested examples/. */
-async function catalogSignsIn(): Promise<boolean> {
+/** What a sign-in with the demo service token through the emulator answers: the User, or why not. */
+async function demoSignIn(): Promise<string> {
   try {
     const response = await fetch(`${LOCAL_URL}/api/auth/cfaccess/refresh`, {
       headers: DEMO_SERVICE_TOKEN,
       signal: AbortSignal.timeout(5000),
     });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
+    if (!response.ok) {
+      await response.body?.cancel();
+      return `failed with HTTP ${response.status} (see the backend's log)`;
+    }
+    const body = (await response.json()) as {
+      backstageIdentity?: { identity?: { userEntityRef?: string } };
+    };
+    return `signs in as ${body.backstageIdentity?.identity?.userEntityRef}`;
+  } catch (error) {
+    return `failed: ${(error as Error).message}`;
   }
 }
 
-// Part of `npm start`: says which URL to open, once every server answers and
-// the catalog knows the example people (else the first sign-in is refused).
+// Part of `npm start`: once every server answers (the emulator opens only
+// after the catalog has the example Users, scripts/whenCatalogReady.ts), says
+// what it checked and which URL to open.
 async function announce() {
   await Promise.all(
     Object.values(LOCAL_STACK).map(server => waitUntilUp(server.readyUrl)),
   );
-  for (let attempt = 0; attempt < 120 && !(await catalogSignsIn()); attempt++) {
-    await new Promise(resolve => setTimeout(resolve, 500));
-  }
+  console.log(
+    `Self-check: the catalog has ${await exampleUsersInCatalog()} of the ${
+      EXAMPLE_USERS.length
+    } example Users, and the demo service token ${await demoSignIn()}`,
+  );
   console.log(
     `Ready: open ${LOCAL_URL} and pick a person on the Access login page (Ctrl-C stops everything)`,
   );

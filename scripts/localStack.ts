@@ -47,3 +47,59 @@ export async function waitUntilUp(
     await new Promise(resolve => setTimeout(resolve, 500));
   }
 }
+
+/** Where the sample backend listens; people reach it through the emulator, the self-checks directly. */
+export const LOCAL_BACKEND_URL = 'http://localhost:7007';
+
+/** The self-check's read-only catalog token (backend.auth.externalAccess in app-config.yaml). */
+const SELF_CHECK_TOKEN = 'local-start-self-check-catalog-read';
+
+/** The Users of examples/org.yaml, which the catalog must have before anyone signs in. */
+export const EXAMPLE_USERS = [
+  'user:default/ada',
+  'user:default/grace',
+  'user:default/linus',
+  'user:default/ci-bot',
+];
+
+/** How many of the example Users the catalog has; 0 when it does not answer. */
+export async function exampleUsersInCatalog(): Promise<number> {
+  try {
+    const response = await fetch(
+      `${LOCAL_BACKEND_URL}/api/catalog/entities/by-refs`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${SELF_CHECK_TOKEN}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ entityRefs: EXAMPLE_USERS, fields: ['kind'] }),
+        signal: AbortSignal.timeout(5000),
+      },
+    );
+    if (!response.ok) {
+      await response.body?.cancel();
+      return 0;
+    }
+    const { items } = (await response.json()) as { items: unknown[] };
+    return items.filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Resolves once the catalog has every example User, or false after `timeoutMs`.
+ * Until then nobody may sign in: a person whose User the catalog has not read
+ * yet would be provisioned as a stranger.
+ */
+export async function waitForExampleUsers(timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await exampleUsersInCatalog()) < EXAMPLE_USERS.length) {
+    if (Date.now() > deadline) {
+      return false;
+    }
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+  return true;
+}

@@ -51,6 +51,38 @@ export async function waitForCatalogUser(email: string): Promise<void> {
   }
 }
 
+/**
+ * Signs the person in as early as the stack lets anyone, from before it
+ * starts: polls the emulator's login form and the refresh through it until a
+ * refresh succeeds, and returns who it signed in as. A person of
+ * examples/org.yaml signed in as their provisioned User was a stranger to a
+ * catalog that had not read them yet.
+ */
+export async function firstSignInAs(
+  email: string,
+  timeoutMs = 180_000,
+): Promise<string | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(REFRESH_URL, {
+        headers: { cookie: await accessCookie(email) },
+      });
+      if (response.ok) {
+        const body = (await response.json()) as {
+          backstageIdentity?: { identity?: { userEntityRef?: string } };
+        };
+        return body.backstageIdentity?.identity?.userEntityRef;
+      }
+      await response.body?.cancel();
+    } catch {
+      // The emulator or the backend is not up yet.
+    }
+    await new Promise(resolve => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
+
 /** Sends an Access token straight to the backend, past the emulator, as someone replaying a copied token would. */
 export async function replayToBackend(
   token: string,
