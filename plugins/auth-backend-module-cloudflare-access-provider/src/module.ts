@@ -11,6 +11,7 @@ import {
 import {
   CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
   cloudflareAccessPersonSeenSignerServiceRef,
+  reusedFor,
   isCloudflareAccessProvisioned,
   readCloudflareAccessProvisioningPolicy,
   userSourceOf,
@@ -65,21 +66,6 @@ const ENTITY_FIELDS = [
 
 // How long the count of provisioned Users is reused: the bound may be passed by the new people of that time.
 const CATALOG_FACTS_TTL_MS = 30_000;
-
-/** Reads a catalog fact at most once per TTL, one read in flight; a failed read is not kept. */
-function reusedFact<T>(read: () => Promise<T>): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
-  return () => {
-    if (!last || Date.now() - last.at > CATALOG_FACTS_TTL_MS) {
-      const value = read();
-      last = { at: Date.now(), value };
-      value.catch(() => {
-        last = undefined;
-      });
-    }
-    return last.value;
-  };
-}
 
 /**
  * The Cloudflare Access provider backend module for the auth plugin:
@@ -142,7 +128,8 @@ export const authModuleCloudflareAccessProvider = createBackendModule({
           catalog.getLocationByEntity(entityRef, {
             credentials: await credentials(),
           });
-        const countProvisionedUsers = reusedFact(
+        const countProvisionedUsers = reusedFor(
+          CATALOG_FACTS_TTL_MS,
           async () =>
             (
               await catalog.queryEntities(

@@ -1,5 +1,6 @@
 /** What provisioning counts, through Backstage's metrics service (OpenTelemetry): how many, never who. */
 import type { MetricsService } from '@backstage/backend-plugin-api/alpha';
+import { reusedFor } from '@cfaccess/plugin-cloudflare-access-node';
 
 /** The provisioning provider's instruments. */
 export interface ProvisioningMetrics {
@@ -52,45 +53,33 @@ export function createProvisioningMetrics(
   removals.add(0, { 'cfaccess.entity.kind': 'user' });
   removals.add(0, { 'cfaccess.entity.kind': 'group' });
   // The last reading of the store; a change this replica makes drops it, others' show within the max age.
-  let last:
-    | { at: number; counts: Promise<{ users: number; groups: number }> }
-    | undefined;
   let read: () => Promise<{ users: number; groups: number }> = async () => ({
     users: 0,
     groups: 0,
   });
-  const counts = () => {
-    if (!last || Date.now() - last.at > COUNTS_MAX_AGE_MS) {
-      const pending = read();
-      last = { at: Date.now(), counts: pending };
-      pending.catch(() => {
-        last = undefined;
-      });
-    }
-    return last.counts;
-  };
+  const counts = reusedFor(COUNTS_MAX_AGE_MS, () => read());
   users.addCallback(async result => result.observe((await counts()).users));
   groups.addCallback(async result => result.observe((await counts()).groups));
   return {
     created() {
       created.add(1);
-      last = undefined;
+      counts.invalidate();
     },
     handedOver(count) {
       if (count > 0) {
         handovers.add(count);
-        last = undefined;
+        counts.invalidate();
       }
     },
     removed(kind, count) {
       if (count > 0) {
         removals.add(count, { 'cfaccess.entity.kind': kind });
-        last = undefined;
+        counts.invalidate();
       }
     },
     observeCounts(reader) {
       read = reader;
-      last = undefined;
+      counts.invalidate();
     },
   };
 }

@@ -38,3 +38,5 @@ export {
   readCloudflareAccessProvisioningPolicy,
 } from './provisioningPolicy';
 export type { CloudflareAccessProvisioningPolicy } from './provisioningPolicy';
+export { reusedFor } from './reused';
+export type { ReusedRead } from './reused';
