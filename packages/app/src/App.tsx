@@ -2,6 +2,7 @@ import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import orgPlugin from '@backstage/plugin-org/alpha';
 import { cloudflareAccessSignInModule } from '@cfaccess/cloudflare-access-react';
+import { themesModule } from './themes';
 import { whoAmIPlugin } from './whoami';
 
 export default createApp({
@@ -9,6 +10,7 @@ export default createApp({
     catalogPlugin,
     orgPlugin,
     cloudflareAccessSignInModule,
+    themesModule,
     whoAmIPlugin,
   ],
 });
