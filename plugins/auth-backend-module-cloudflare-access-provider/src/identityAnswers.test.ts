@@ -250,16 +250,20 @@ describe('AccessIdentityClient', () => {
   describe('answers from something between the module and Access', () => {
     // A proxy or firewall in front of the team domain: answers what each test sets.
     let between: Server;
-    let answer: { status: number; location?: string } = { status: 200 };
+    let answer: { status: number; location?: string; json?: unknown } = {
+      status: 200,
+    };
     let betweenUrl = '';
 
     beforeAll(async () => {
       between = createServer((_req, res) => {
         res.writeHead(answer.status, {
           ...(answer.location && { location: answer.location }),
-          'content-type': 'text/html',
+          'content-type': answer.json ? 'application/json' : 'text/html',
         });
-        res.end('<html>not Access</html>');
+        res.end(
+          answer.json ? JSON.stringify(answer.json) : '<html>not Access</html>',
+        );
       });
       await new Promise<void>(resolve =>
         between.listen(0, '127.0.0.1', resolve),
@@ -280,6 +284,8 @@ describe('AccessIdentityClient', () => {
         'https://other.cloudflareaccess.com/cdn-cgi/access/login',
       ],
       ['a redirect with no location', 307, undefined],
+      ['a redirect to a location that is no URL', 302, 'http://['],
+      ['a 300', 300, undefined],
       ['a 403', 403, undefined],
       // Only a redirect is Access sending the caller to its login page.
       ["a 403 naming Access's login page", 403, '/cdn-cgi/access/login'],
@@ -303,6 +309,8 @@ describe('AccessIdentityClient', () => {
     );
 
     it.each([
+      [200, 'unusable'],
+      [400, 'unusable'],
       [404, 'unusable'],
       [429, 'unusable'],
       [502, 'error'],
@@ -346,6 +354,90 @@ describe('AccessIdentityClient', () => {
       await identities.getIdentity(grace.token, grace.claims);
       expect(warnings).toHaveLength(2);
       expect(warnings[1]).toContain('grace@example.com');
+    });
+
+    it("keeps the answer's groups that carry an id, trimmed, at most 500", async () => {
+      const ada = await signIn('ada@example.com');
+      const identity = (groups?: unknown[]) => ({
+        email: 'ada@example.com',
+        user_uuid: ada.claims.sub,
+        name: 'Ada',
+        ...(groups && { groups }),
+      });
+      answer = {
+        status: 200,
+        json: identity([
+          { id: ' g-1 ', name: 'One', email: 'one@example.com' },
+          { id: 'g-2', name: 'Two' },
+          { name: 'known only by name' },
+          { id: '   ', name: 'blank id' },
+        ]),
+      };
+      const first = await client({ identityUrl: betweenUrl }).getIdentity(
+        ada.token,
+        ada.claims,
+      );
+      expect(first).toEqual({
+        degraded: false,
+        identity: {
+          id: ada.claims.sub,
+          name: 'Ada',
+          email: 'ada@example.com',
+          groups: [
+            { id: 'g-1', name: 'One', email: 'one@example.com' },
+            { id: 'g-2', name: 'Two', email: '' },
+          ],
+        },
+      });
+      answer = { status: 200, json: identity() };
+      const none = await client({ identityUrl: betweenUrl }).getIdentity(
+        ada.token,
+        ada.claims,
+      );
+      expect(none.identity.groups).toEqual([]);
+      answer = {
+        status: 200,
+        json: identity(
+          Array.from({ length: 501 }, (_, i) => ({
+            id: `g-${i}`,
+            name: `${i}`,
+          })),
+        ),
+      };
+      const many = await client({ identityUrl: betweenUrl }).getIdentity(
+        ada.token,
+        ada.claims,
+      );
+      expect(many.identity.groups).toHaveLength(500);
+      expect(many.identity.groups[499].id).toBe('g-499');
+    });
+
+    it('counts an unreachable get-identity as error, and records how long a call took in seconds', async () => {
+      const closed = createServer();
+      await new Promise<void>(resolve =>
+        closed.listen(0, '127.0.0.1', resolve),
+      );
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise<void>(resolve => closed.close(() => resolve()));
+      const { token, claims } = await signIn('ada@example.com');
+      const before = await calls('error');
+      const { degraded } = await client({
+        identityUrl: `http://127.0.0.1:${port}/cdn-cgi/access/get-identity`,
+      }).getIdentity(token, claims);
+      expect(degraded).toBe(true);
+      expect(await calls('error')).toBe(before + 1);
+      const { resourceMetrics } = await exporter.collect();
+      const durations = resourceMetrics.scopeMetrics
+        .flatMap(scope => scope.metrics)
+        .filter(
+          metric => metric.descriptor.name === 'cfaccess.get_identity.duration',
+        )
+        .flatMap(metric => metric.dataPoints as DataPoint<{ max?: number }>[]);
+      expect(durations.length).toBeGreaterThan(0);
+      // Every call of these tests took well under the 300 ms timeout; in seconds, under 1.
+      for (const point of durations) {
+        expect(point.value.max).toBeLessThan(1);
+      }
     });
   });
 });
