@@ -60,6 +60,8 @@ describe('AccessIdentityClient', () => {
       checkIntervalMs?: number;
       identityUrl?: string;
       logger?: LoggerService;
+      /** Without a cache, as cfaccess-explain asks. */
+      noCache?: boolean;
     } = {},
   ) {
     return new AccessIdentityClient({
@@ -68,11 +70,13 @@ describe('AccessIdentityClient', () => {
       logger: options.logger,
       timeoutMs: 300,
       checkIntervalMs: options.checkIntervalMs ?? 60_000,
-      cache: createCloudflareAccessSessionCache({
-        // The memory store never touches Backstage's cache service.
-        cache: undefined as unknown as CacheService,
-        rootConfig: new ConfigReader({}),
-      }),
+      cache: options.noCache
+        ? undefined
+        : createCloudflareAccessSessionCache({
+            // The memory store never touches Backstage's cache service.
+            cache: undefined as unknown as CacheService,
+            rootConfig: new ConfigReader({}),
+          }),
       keys: new SessionKeys({ teamDomain: emulator.url, audiences: ['aud'] }),
       // Backstage's metrics service is this meter's methods under another name.
       metrics: createCloudflareAccessMetrics(
@@ -254,9 +258,11 @@ describe('AccessIdentityClient', () => {
       status: 200,
     };
     let betweenUrl = '';
+    let betweenRequests = 0;
 
     beforeAll(async () => {
       between = createServer((_req, res) => {
+        betweenRequests++;
         res.writeHead(answer.status, {
           ...(answer.location && { location: answer.location }),
           'content-type': answer.json ? 'application/json' : 'text/html',
@@ -341,10 +347,13 @@ describe('AccessIdentityClient', () => {
         logger,
       });
       const ada = await signIn('ada@example.com');
+      const requestsBefore = betweenRequests;
       for (let i = 0; i < 3; i++) {
         await identities.getIdentity(ada.token, ada.claims);
         await nextTick();
       }
+      // A degraded session is asked about again once the check interval has passed.
+      expect(betweenRequests - requestsBefore).toBe(3);
       expect(warnings).toEqual([
         expect.stringContaining(
           'get-identity gave no usable identity for ada@example.com (get-identity answered HTTP 500)',
@@ -438,6 +447,28 @@ describe('AccessIdentityClient', () => {
       for (const point of durations) {
         expect(point.value.max).toBeLessThan(1);
       }
+    });
+
+    it('answers without a cache, as cfaccess-explain asks, and warns each time then', async () => {
+      const warnings: string[] = [];
+      const logger = {
+        warn: (message: string) => warnings.push(message),
+      } as unknown as LoggerService;
+      const { token, claims } = await signIn('ada@example.com');
+      const fromAccess = await client({ noCache: true }).getIdentity(
+        token,
+        claims,
+      );
+      expect(fromAccess.degraded).toBe(false);
+      answer = { status: 500 };
+      const identities = client({
+        identityUrl: betweenUrl,
+        noCache: true,
+        logger,
+      });
+      expect((await identities.getIdentity(token, claims)).degraded).toBe(true);
+      expect((await identities.getIdentity(token, claims)).degraded).toBe(true);
+      expect(warnings).toHaveLength(2);
     });
   });
 });

@@ -175,4 +175,18 @@ describe('AccessTokenVerifier trust edges', () => {
     await verifier.check(await emulator.mintToken({ sub: 'access-id-of-ada' }));
     expect(verifier.rememberedBytes).toBeGreaterThan(ENTRY_OVERHEAD_BYTES);
   });
+  it('fetches the signing keys once for many tokens, within their max age', async () => {
+    const verifier = verifierFor();
+    const before = emulator.requestCount('certs');
+    for (const sub of [
+      'access-id-of-ada',
+      'access-id-of-grace',
+      'access-id-of-linus',
+    ]) {
+      await verifier.check(await emulator.mintToken({ sub }));
+      // A few ms apart: a key set older than its max age (10 minutes) would be fetched again.
+      await new Promise(resolve => setTimeout(resolve, 5));
+    }
+    expect(emulator.requestCount('certs') - before).toBe(1);
+  });
 });
