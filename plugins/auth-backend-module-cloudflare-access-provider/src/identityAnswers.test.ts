@@ -292,6 +292,8 @@ describe('AccessIdentityClient', () => {
       ['a redirect with no location', 307, undefined],
       ['a redirect to a location that is no URL', 302, 'http://['],
       ['a 300', 300, undefined],
+      // A 304 has no body to cancel.
+      ['a 304', 304, undefined],
       ['a 403', 403, undefined],
       // Only a redirect is Access sending the caller to its login page.
       ["a 403 naming Access's login page", 403, '/cdn-cgi/access/login'],
