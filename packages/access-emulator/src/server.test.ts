@@ -581,11 +581,12 @@ describe('session lifetime', () => {
   it('re-mints an expired token for a live session, keeping its identity_nonce', async () => {
     const emulator = await startAccessEmulator({
       audience: 'aud',
-      tokenLifetimeSeconds: 1,
+      // Long enough for the re-minted token to be checked on a loaded machine.
+      tokenLifetimeSeconds: 3,
     });
     try {
       const first = await emulator.signIn('ada@example.com');
-      await sleep(2100);
+      await sleep(3100);
       await expect(
         verifyWithCerts(emulator, first.token),
       ).rejects.toBeInstanceOf(errors.JWTExpired);
