@@ -83,26 +83,4 @@ describe('ProvisionedPersonStore', () => {
     expect(await store.count()).toBe(1);
     expect(await store.has('Ada_Example.com')).toBe(false);
   });
-
-  it('creates its table unless migrations are skipped', async () => {
-    const bare = knexFactory({
-      client: 'better-sqlite3',
-      connection: ':memory:',
-      useNullAsDefault: true,
-    });
-    try {
-      const skipped = await ProvisionedPersonStore.create({
-        knex: bare,
-        skipMigrations: true,
-      });
-      await expect(skipped.count()).rejects.toThrow(/no such table/);
-      const migrated = await ProvisionedPersonStore.create({ knex: bare });
-      expect(await migrated.count()).toBe(0);
-      expect(
-        await bare.schema.hasTable('cfaccess_provisioning_knex_migrations'),
-      ).toBe(true);
-    } finally {
-      await bare.destroy();
-    }
-  });
 });
