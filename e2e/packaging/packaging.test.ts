@@ -3,46 +3,22 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  renameSync,
-  rmSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AccessEmulator } from '@cfaccess/access-emulator';
 import { freePort } from '../../packages/bench/src/backendProcess';
 import { STANDALONE_NPM_INSTALL } from '../../packages/bench/src/upstreamModule';
+import { PUBLISHED_PACKAGES, output, pack } from '../support/pack';
+import { REPO_ROOT } from '../support/paths';
 
-const REPO_ROOT = resolve(__dirname, '../..');
 const FIXTURES = join(__dirname, 'fixtures');
 const TSC = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
 const ESBUILD = join(REPO_ROOT, 'node_modules/esbuild/bin/esbuild');
 const CATALOG_FILE = join(REPO_ROOT, 'examples/org.yaml');
 const INSTALL_TIMEOUT_MS = 600_000;
 const START_TIMEOUT_MS = 120_000;
-
-/** Each publishable package and the name its tarball gets in the fixtures' package.json. */
-const PACKAGES = [
-  {
-    dir: 'plugins/auth-backend-module-cloudflare-access-provider',
-    tarball: 'module.tgz',
-  },
-  {
-    dir: 'plugins/cloudflare-access-react',
-    tarball: 'cloudflare-access-react.tgz',
-  },
-  { dir: 'packages/access-emulator', tarball: 'access-emulator.tgz' },
-  { dir: 'plugins/cloudflare-access-node', tarball: 'node.tgz' },
-  {
-    dir: 'plugins/catalog-backend-module-cloudflare-access',
-    tarball: 'catalog-module.tgz',
-  },
-];
 
 /** The standalone backends; the emulator's tarball is installed in the first. */
 const BACKENDS = [
@@ -95,34 +71,6 @@ function run(command: string, args: string[], cwd: string, log: string) {
   });
 }
 
-/** Runs a command and returns what it printed: `stdout` alone, and `text` with stderr. */
-function output(command: string, args: string[], cwd: string) {
-  const child = spawn(command, args, { cwd });
-  let stdout = '';
-  let text = '';
-  child.stdout.on('data', chunk => {
-    stdout += chunk;
-    text += chunk;
-  });
-  child.stderr.on('data', chunk => (text += chunk));
-  return new Promise<{ code: number | null; stdout: string; text: string }>(
-    done => child.once('close', code => done({ code, stdout, text })),
-  );
-}
-
-async function pack(dir: string, tarball: string) {
-  const dest = join(work, 'tarballs');
-  const { code, stdout, text } = await output(
-    'npm',
-    ['pack', '--json', '--pack-destination', dest],
-    join(REPO_ROOT, dir),
-  );
-  assert.equal(code, 0, text);
-  const [packed] = JSON.parse(stdout.slice(stdout.indexOf('[')));
-  renameSync(join(dest, packed.filename), join(dest, tarball));
-  return packed.files.map((file: { path: string }) => file.path) as string[];
-}
-
 function npmInstall(name: string) {
   return run('npm', STANDALONE_NPM_INSTALL, join(work, name), name);
 }
@@ -163,8 +111,8 @@ describe('the packed packages, installed outside the workspace', () => {
   before(
     async () => {
       mkdirSync(join(work, 'tarballs'));
-      for (const { dir, tarball } of PACKAGES) {
-        files[dir] = await pack(dir, tarball);
+      for (const { dir, tarball } of PUBLISHED_PACKAGES) {
+        files[dir] = await pack(dir, join(work, 'tarballs'), tarball);
       }
       cpSync(FIXTURES, work, { recursive: true });
       for (const shared of ['src', 'tsconfig.json']) {
@@ -231,7 +179,7 @@ describe('the packed packages, installed outside the workspace', () => {
   });
 
   it('packs code, types and bins', () => {
-    for (const { dir } of PACKAGES) {
+    for (const { dir } of PUBLISHED_PACKAGES) {
       const manifest = require(join(REPO_ROOT, dir, 'package.json'));
       const expected = [
         manifest.publishConfig.main,
