@@ -19,6 +19,7 @@ export const TRUST_CORE = {
   'auth-backend-module-cloudflare-access-provider': [
     'verifier.ts',
     'identityClient.ts',
+    'identityAnswer.ts',
   ],
   'catalog-backend-module-cloudflare-access': ['store.ts'],
 };

@@ -23,7 +23,7 @@ import {
 } from './errors';
 import { AccessIdentityClient } from './identityClient';
 import { CloudflareAccessMetrics, NO_METRICS } from './metrics';
-import { SessionKeys } from './sessionCache';
+import { SessionKeys } from './cache/sessionKeys';
 import {
   CloudflareAccessGroup,
   CloudflareAccessIdentityProfile,

@@ -17,7 +17,8 @@ import {
   isConflict,
   isNotFound,
 } from './errors';
-import { SessionKeys } from './sessionCache';
+import { SessionKeys } from './cache/sessionKeys';
+import { NOT_ALLOWED_DETAILS } from './refusals';
 
 /** A catalog answer as the cache service stores it (JSON): what the catalog said, and when. */
 type CachedAnswer<T> = { value: T; at: number };
@@ -171,11 +172,7 @@ export function catalogLookups(
       }
       throw new CloudflareAccessNotAllowedError(
         'ambiguous',
-        `${
-          refs.length > 1 ? refs.join(' and ') : 'Several User entities'
-        } all match ${describeQuery(
-          query,
-        )}, so the sign-in cannot tell which one this person is; make exactly one User entity match`,
+        NOT_ALLOWED_DETAILS.ambiguous(refs, describeQuery(query)),
       );
     }
   };

@@ -8,7 +8,7 @@ import {
   CloudflareAccessUnavailableError,
 } from './errors';
 import { AccessIdentityClient } from './identityClient';
-import { SessionKeys } from './sessionCache';
+import { SessionKeys } from './cache/sessionKeys';
 import { AccessTokenVerifier, MAX_TOKEN_LENGTH } from './verifier';
 
 /**

@@ -1,7 +1,8 @@
 /** The `cfaccess-explain` command: reads config and a token, prints the verdict of explainCloudflareAccessToken. */
 import { parseArgs } from 'node:util';
 import { ConfigSources } from '@backstage/config-loader';
-import { CloudflareAccessNotAllowedReason, NOT_ALLOWED_FIXES } from './errors';
+import { CloudflareAccessNotAllowedReason } from './errors';
+import { NOT_ALLOWED_FIXES } from './refusals';
 import { explainCloudflareAccessToken } from './explain';
 
 export const USAGE = `Usage: cfaccess-explain [--config <file>]... [--backend <url>] [--provider <id>] <token | ->

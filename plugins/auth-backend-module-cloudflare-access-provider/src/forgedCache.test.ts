@@ -13,7 +13,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { DataPoint, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { decodeJwt } from 'jose';
 import { readCloudflareAccessConfig } from './config';
-import { SessionKeys } from './sessionCache';
+import { SessionKeys } from './cache/sessionKeys';
 import { CloudflareAccessClaims } from './types';
 import {
   describeWithRedis,

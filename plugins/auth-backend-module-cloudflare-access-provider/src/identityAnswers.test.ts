@@ -12,10 +12,8 @@ import { decodeJwt } from 'jose';
 import { CloudflareAccessAuthenticationError } from './errors';
 import { AccessIdentityClient } from './identityClient';
 import { createCloudflareAccessMetrics } from './metrics';
-import {
-  createCloudflareAccessSessionCache,
-  SessionKeys,
-} from './sessionCache';
+import { createCloudflareAccessSessionCache } from './sessionCache';
+import { SessionKeys } from './cache/sessionKeys';
 import { CloudflareAccessClaims } from './types';
 import { EXAMPLE_ORG } from './__testUtils__/testBackend';
 

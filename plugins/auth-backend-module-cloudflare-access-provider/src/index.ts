@@ -10,8 +10,8 @@ export { createCloudflareAccessSessionCache } from './sessionCache';
 export {
   cloudflareAccessSignInResolvers,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
-} from './resolvers';
-export type { CloudflareAccessSignInResolverOptions } from './resolvers';
+} from './signIn/resolvers';
+export type { CloudflareAccessSignInResolverOptions } from './signIn/options';
 export { explainCloudflareAccessToken } from './explain';
 export type { CloudflareAccessTokenExplanation } from './explain';
 export {

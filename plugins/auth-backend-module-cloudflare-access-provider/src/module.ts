@@ -33,9 +33,10 @@ import {
 } from './config';
 import { createCloudflareAccessMetrics } from './metrics';
 import { createPersonSeenAnnouncer } from './personSeen';
-import { cloudflareAccessSignInResolvers } from './resolvers';
-import { readCloudflareAccessSignInResolver } from './resolverChain';
-import { createSessionCache, SessionKeys } from './sessionCache';
+import { cloudflareAccessSignInResolvers } from './signIn/resolvers';
+import { readCloudflareAccessSignInResolver } from './signIn/chain';
+import { createSessionCache } from './sessionCache';
+import { SessionKeys } from './cache/sessionKeys';
 
 /** The catalog filter a user query stands for, as the auth plugin builds it. */
 function userFilter(query: AuthResolverCatalogUserQuery) {

@@ -7,7 +7,7 @@ import {
   CloudflareAccessProvisionedGroup,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { EventsService } from '@backstage/plugin-events-node';
-import { SessionKeys } from './sessionCache';
+import { SessionKeys } from './cache/sessionKeys';
 import { CloudflareAccessResult } from './types';
 
 /** How often one person is announced when nothing about them changes. */

@@ -1,10 +1,8 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { readCloudflareAccessConfig } from './config';
-import {
-  createCloudflareAccessSessionCache,
-  SessionKeys,
-} from './sessionCache';
+import { createCloudflareAccessSessionCache } from './sessionCache';
+import { SessionKeys } from './cache/sessionKeys';
 import { CloudflareAccessClaims } from './types';
 
 describe('createCloudflareAccessSessionCache', () => {

@@ -8,14 +8,12 @@ import {
 } from '@backstage/plugin-auth-node';
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import { decodeJwt, UnsecuredJWT } from 'jose';
-import { readCloudflareAccessConfig } from './config';
-import { readCloudflareAccessSignInResolver } from './resolverChain';
-import {
-  createCloudflareAccessSessionCache,
-  SessionKeys,
-} from './sessionCache';
-import { CloudflareAccessResult } from './types';
-import { AccessTokenVerifier } from './verifier';
+import { readCloudflareAccessConfig } from '../config';
+import { readCloudflareAccessSignInResolver } from './chain';
+import { createCloudflareAccessSessionCache } from '../sessionCache';
+import { SessionKeys } from '../cache/sessionKeys';
+import { CloudflareAccessResult } from '../types';
+import { AccessTokenVerifier } from '../verifier';
 
 describe('the sign-in chain of two providers sharing one cache', () => {
   let emulator: AccessEmulator;
