@@ -5,8 +5,10 @@ import {
   CloudflareAccessPersonSeenEvent,
   CloudflareAccessPersonSeenSigner,
   CloudflareAccessProvisionedGroup,
+  PERSON_SEEN_LIMITS,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { EventsService } from '@backstage/plugin-events-node';
+import { printable } from './audit';
 import { SessionKeys } from './cache/sessionKeys';
 import { CloudflareAccessResult } from './types';
 
@@ -50,8 +52,14 @@ export function createPersonSeenAnnouncer(options: {
       const facts = {
         email: result.claims.email,
         accessUserId: result.claims.sub,
-        displayName: result.cfIdentity.name || undefined,
-        accessGroupIds: result.cfIdentity.groups.map(group => group.id).sort(),
+        // Within the event's bounds, which the catalog module enforces by dropping the event.
+        displayName:
+          printable(result.cfIdentity.name, PERSON_SEEN_LIMITS.name - 10) ||
+          undefined,
+        accessGroupIds: result.cfIdentity.groups
+          .map(group => group.id)
+          .filter(id => id.length <= PERSON_SEEN_LIMITS.id)
+          .sort(),
         memberOf: [...(await memberOf())].sort(),
         ...(provisionedGroups && { provisionedGroups }),
       };

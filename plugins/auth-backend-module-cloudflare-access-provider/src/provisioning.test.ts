@@ -120,6 +120,14 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
           ],
         },
         { email: 'stranger@elsewhere.example', groups: [] },
+        {
+          email: 'long.name@example.com',
+          name: 'N'.repeat(250),
+          groups: [
+            { id: 'g-security', name: 'Security' },
+            { id: 'g'.repeat(250), name: 'A group with a very long id' },
+          ],
+        },
       ],
     });
     backend = await startProvisioning(emulator, seen, {
@@ -180,6 +188,20 @@ describe('provisionUsers: a person with no User entity signs in as the User prov
     const again = await emulator.signIn('New.Person@example.com');
     expect((await backend.refresh(again.token)).status).toBe(200);
     expect(await announcedBeforeMarker(1)).toEqual([]);
+  });
+
+  it('keeps what it announces within the event bounds, so that the catalog module takes it', async () => {
+    const { token } = await emulator.signIn('long.name@example.com');
+    expect((await backend.refresh(token)).status).toBe(200);
+    const isTheirs = (event: EventParams) =>
+      (event.eventPayload as CloudflareAccessPersonSeenEvent).email ===
+      'long.name@example.com';
+    await until(() => seen.some(isTheirs));
+    const event = seen.find(isTheirs)!
+      .eventPayload as CloudflareAccessPersonSeenEvent;
+    expect(event.displayName).toBe(`${'N'.repeat(190)}...`);
+    expect(event.accessGroupIds).toEqual(['g-security']);
+    expect(parseCloudflareAccessPersonSeenEvent(event)).toEqual(event);
   });
 
   it('refuses a person outside allowedDomains and announces nothing', async () => {

@@ -2,6 +2,7 @@
 export {
   CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
   parseCloudflareAccessPersonSeenEvent,
+  PERSON_SEEN_LIMITS,
 } from './personSeen';
 export type {
   CloudflareAccessPersonSeenEvent,

@@ -56,22 +56,37 @@ export type CloudflareAccessProvisionedGroup = {
   email?: string;
 };
 
+/**
+ * The bounds of a person-seen event's fields, in characters: an id (Access
+ * user or group id), a name or title, an email. The auth module keeps what
+ * it announces within them; the catalog module drops an event past them.
+ *
+ * @public
+ */
+export const PERSON_SEEN_LIMITS = {
+  id: 200,
+  name: 200,
+  email: 320,
+} as const;
+
+const { id: ID, name: NAME, email: EMAIL } = PERSON_SEEN_LIMITS;
+
 // Every field bounded, so a malformed or hostile payload is dropped whole.
 const personSeenEventSchema: z.ZodType<CloudflareAccessPersonSeenEvent> = z
   .object({
     version: z.literal(1),
-    email: z.string().min(3).max(320),
-    accessUserId: z.string().min(1).max(200),
-    displayName: z.string().max(200).optional(),
-    accessGroupIds: z.array(z.string().min(1).max(200)).max(1000),
+    email: z.string().min(3).max(EMAIL),
+    accessUserId: z.string().min(1).max(ID),
+    displayName: z.string().max(NAME).optional(),
+    accessGroupIds: z.array(z.string().min(1).max(ID)).max(1000),
     memberOf: z.array(z.string().min(1).max(300)).max(1000),
     provisionedGroups: z
       .array(
         z
           .object({
-            id: z.string().min(1).max(200),
-            name: z.string().max(200),
-            email: z.string().max(320).optional(),
+            id: z.string().min(1).max(ID),
+            name: z.string().max(NAME),
+            email: z.string().max(EMAIL).optional(),
           })
           .strict(),
       )

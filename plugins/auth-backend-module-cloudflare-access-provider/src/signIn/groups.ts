@@ -1,6 +1,7 @@
 /** The catalog Groups a person's Access groups give: mapped, matched by name, or provisioned. */
 import {
   CloudflareAccessProvisionedGroup,
+  PERSON_SEEN_LIMITS,
   provisionedGroupEntityRef,
   PROVISIONING_DEFAULTS,
 } from '@cfaccess/plugin-cloudflare-access-node';
@@ -55,11 +56,12 @@ export function provisionedGroups(
   options: ResolverOptions,
 ): CloudflareAccessProvisionedGroup[] {
   return (result.unmappedAccessGroups ?? [])
-    .filter(({ id }) => id.length <= 200)
+    .filter(({ id }) => id.length <= PERSON_SEEN_LIMITS.id)
     .map(({ id, name, email }) => ({
       id,
-      name: printable(name, 190),
-      ...(email && email.length <= 320 && { email }),
+      // printable() may add an ellipsis past its bound: some room is left.
+      name: printable(name, PERSON_SEEN_LIMITS.name - 10),
+      ...(email && email.length <= PERSON_SEEN_LIMITS.email && { email }),
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .slice(
