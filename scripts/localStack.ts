@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
 /**
  * The local stack `npm start` runs (root package.json scripts), and the URL
  * that answers once each server is up. The ports are the ones in
@@ -55,12 +59,12 @@ export const LOCAL_BACKEND_URL = 'http://localhost:7007';
 const SELF_CHECK_TOKEN = 'local-start-self-check-catalog-read';
 
 /** The Users of examples/org.yaml, which the catalog must have before anyone signs in. */
-export const EXAMPLE_USERS = [
-  'user:default/ada',
-  'user:default/grace',
-  'user:default/linus',
-  'user:default/ci-bot',
-];
+export const EXAMPLE_USERS: string[] = parseAllDocuments(
+  readFileSync(resolve(__dirname, '../examples/org.yaml'), 'utf8'),
+)
+  .map(document => document.toJS())
+  .filter(entity => entity?.kind === 'User')
+  .map(user => `user:default/${user.metadata.name}`);
 
 /** How many of the example Users the catalog has; 0 when it does not answer. */
 export async function exampleUsersInCatalog(): Promise<number> {

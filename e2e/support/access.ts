@@ -25,6 +25,22 @@ export async function accessCookie(email: string): Promise<string> {
   return cookie.split(';')[0];
 }
 
+/** A new Access session of the person (the emulator's login form) and a refresh with it: the status, and who it signed in as. */
+async function signInOnce(
+  email: string,
+): Promise<{ status: number; signedInAs?: string }> {
+  const response = await fetch(REFRESH_URL, {
+    headers: { cookie: await accessCookie(email) },
+  });
+  const body = (await response.json().catch(() => ({}))) as {
+    backstageIdentity?: { identity?: { userEntityRef?: string } };
+  };
+  return {
+    status: response.status,
+    signedInAs: body.backstageIdentity?.identity?.userEntityRef,
+  };
+}
+
 /**
  * Resolves once the backend signs the person in as their catalog User, i.e.
  * the catalog has read examples/org.yaml. Until then a person of example.com
@@ -34,18 +50,12 @@ export async function accessCookie(email: string): Promise<string> {
 export async function waitForCatalogUser(email: string): Promise<void> {
   const provisioned = provisionedUserEntityRef(email);
   for (;;) {
-    const response = await fetch(REFRESH_URL, {
-      headers: { cookie: await accessCookie(email) },
-    });
-    const body = (await response.json().catch(() => ({}))) as {
-      backstageIdentity?: { identity?: { userEntityRef?: string } };
-    };
-    const signedInAs = body.backstageIdentity?.identity?.userEntityRef;
-    if (response.ok && signedInAs !== provisioned) {
+    const { status, signedInAs } = await signInOnce(email);
+    if (status === 200 && signedInAs !== provisioned) {
       return;
     }
-    if (!response.ok && response.status !== 403) {
-      throw new Error(`Refresh for ${email} answered ${response.status}`);
+    if (status !== 200 && status !== 403) {
+      throw new Error(`Refresh for ${email} answered ${status}`);
     }
     await new Promise(resolve => setTimeout(resolve, 500));
   }
@@ -65,16 +75,10 @@ export async function firstSignInAs(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(REFRESH_URL, {
-        headers: { cookie: await accessCookie(email) },
-      });
-      if (response.ok) {
-        const body = (await response.json()) as {
-          backstageIdentity?: { identity?: { userEntityRef?: string } };
-        };
-        return body.backstageIdentity?.identity?.userEntityRef;
+      const { status, signedInAs } = await signInOnce(email);
+      if (status === 200) {
+        return signedInAs;
       }
-      await response.body?.cancel();
     } catch {
       // The emulator or the backend is not up yet.
     }
