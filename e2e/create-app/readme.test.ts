@@ -145,9 +145,16 @@ describe('from create-app to signed in, following only the README', () => {
       ]);
       cpSync(join(work, TEMPLATE), app, { recursive: true });
       rmSync(join(app, '.yarnrc.yml.hbs'));
+      // Every other package from the registry npm uses here (yarn's default is registry.yarnpkg.com).
+      const npmRegistry = execFileSync('npm', ['config', 'get', 'registry'], {
+        encoding: 'utf8',
+      })
+        .trim()
+        .replace(/\/$/, '');
       writeFileSync(
         join(app, '.yarnrc.yml'),
         `${readFileSync(join(work, TEMPLATE, '.yarnrc.yml.hbs'), 'utf8')}
+npmRegistryServer: "${npmRegistry}"
 # The test's stand-in for the npm registry, for our scope only.
 npmScopes:
   cfaccess:
