@@ -15,6 +15,7 @@ export const TRUST_CORE = {
     'personSeenSigning.ts',
     'provenance.ts',
     'provisioningPolicy.ts',
+    'accessGroups.ts',
   ],
   'auth-backend-module-cloudflare-access-provider': [
     'verifier.ts',

@@ -1,7 +1,7 @@
 /** The provider config (`auth.providers.cfaccess`), read and checked once at start-up. */
 import { Config } from '@backstage/config';
+import { readCloudflareAccessGroups } from '@cfaccess/plugin-cloudflare-access-node';
 import {
-  readAccessGroups,
   readAudiences,
   readSeconds,
   readServiceTokens,
@@ -92,7 +92,7 @@ function readConfig(config: Config): CloudflareAccessConfig {
         max: 24 * 60 * 60,
         fix: 'The default is 60s: an Access session that ended is refused within that time.',
       }) * 1000,
-    accessGroups: readAccessGroups(config),
+    accessGroups: readCloudflareAccessGroups(config),
     signInCacheSeconds: readSeconds(config, 'signInCacheDuration', {
       default: 60,
       max: 900,

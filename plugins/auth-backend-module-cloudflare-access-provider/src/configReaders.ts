@@ -1,8 +1,6 @@
 /** Readers of the provider config's keys, each throwing an error that names the key at fault and the fix. */
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
-import { accessGroupEntryKey } from '@cfaccess/plugin-cloudflare-access-node';
 import { CloudflareAccessServiceToken } from './types';
 
 const PREFIX = 'auth.providers.cfaccess';
@@ -120,42 +118,6 @@ export function readServiceTokens(
       audience,
     };
   });
-}
-
-export function readAccessGroups(config: Config): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  const entries = config.getOptionalConfigArray('accessGroups') ?? [];
-  entries.forEach((entry, index) => {
-    const key = `accessGroups[${index}]`;
-    const id = entry.getString('id').trim();
-    if (!id) {
-      throw configError(
-        `${key}.id`,
-        'is empty',
-        'Set it to the Access group id (Zero Trust dashboard, Access, Access Groups) or the identity provider group id or email that get-identity reports.',
-      );
-    }
-    let entityRef: string;
-    try {
-      const ref = parseEntityRef(entry.getString('entityRef'), {
-        defaultKind: 'group',
-        defaultNamespace: 'default',
-      });
-      if (ref.kind.toLowerCase() !== 'group') {
-        throw new Error('not a group');
-      }
-      entityRef = stringifyEntityRef(ref);
-    } catch {
-      throw configError(
-        `${key}.entityRef`,
-        'is not a Group entity ref',
-        'Write the catalog Group the Access group stands for, e.g. group:default/platform.',
-      );
-    }
-    const refs = groups.get(accessGroupEntryKey(id)) ?? [];
-    groups.set(accessGroupEntryKey(id), [...new Set([...refs, entityRef])]);
-  });
-  return groups;
 }
 
 /** Reads an optional duration key as seconds, within bounds an operator can rely on. */

@@ -39,5 +39,6 @@ export {
   readCloudflareAccessProvisioningPolicy,
 } from './provisioningPolicy';
 export type { CloudflareAccessProvisioningPolicy } from './provisioningPolicy';
+export { readCloudflareAccessGroups } from './accessGroups';
 export { reusedFor } from './reused';
 export type { ReusedRead } from './reused';

@@ -1,6 +1,7 @@
 /** Who may be provisioned and within which bounds, read from the auth provider's sign-in resolvers for both modules. */
 import { Config } from '@backstage/config';
-import { accessGroupEntryKey, asciiLowerCase } from './identityRules';
+import { readCloudflareAccessGroups } from './accessGroups';
+import { asciiLowerCase } from './identityRules';
 
 /**
  * The bounds that apply when a resolver does not set its own.
@@ -33,8 +34,10 @@ export type CloudflareAccessProvisioningPolicy = {
 
 /**
  * The provisioning policy of `auth.providers.cfaccess` in the root config,
- * or undefined when no resolver provisions. Values are read as they are:
- * the auth module validates them at its start, with messages naming the key.
+ * or undefined when no resolver provisions. `accessGroups` is read as the
+ * auth module reads it (and throws the same errors); the other values are
+ * read as they are: the auth module validates them at its start, with
+ * messages naming the key.
  *
  * @public
  */
@@ -55,12 +58,7 @@ export function readCloudflareAccessProvisioningPolicy(
           resolver.getOptionalNumber(key) ?? PROVISIONING_DEFAULTS[key],
       ),
     );
-  const accessGroups = new Map<string, string[]>();
-  for (const entry of provider.getOptionalConfigArray('accessGroups') ?? []) {
-    const key = accessGroupEntryKey(entry.getString('id').trim());
-    const refs = accessGroups.get(key) ?? [];
-    accessGroups.set(key, [...refs, entry.getString('entityRef')]);
-  }
+  const accessGroups = readCloudflareAccessGroups(provider);
   return {
     allowedDomains: [
       ...new Set(

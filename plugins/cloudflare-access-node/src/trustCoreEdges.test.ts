@@ -11,6 +11,7 @@ import {
   parseCloudflareAccessPersonSeenEvent,
 } from './personSeen';
 import { isCloudflareAccessProvisioned, userSourceOf } from './provenance';
+import { readCloudflareAccessGroups } from './accessGroups';
 import { readCloudflareAccessProvisioningPolicy } from './provisioningPolicy';
 import {
   CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION,
@@ -246,6 +247,40 @@ describe('readCloudflareAccessProvisioningPolicy', () => {
       maxNewProvisionedUsersPerHour: 100,
       maxProvisionedGroupsPerUser: 50,
     });
+  });
+});
+
+describe('readCloudflareAccessGroups', () => {
+  const read = (accessGroups: unknown[]) =>
+    readCloudflareAccessGroups(
+      new ConfigReader({ accessGroups } as JsonObject),
+    );
+
+  it('gives full Group refs, once each, and none without accessGroups', () => {
+    expect(read([])).toEqual(new Map());
+    expect(
+      read([
+        { id: 'g1', entityRef: 'platform' },
+        { id: 'g1', entityRef: 'group:default/platform' },
+        { id: 'g1', entityRef: 'Group:other/ops' },
+      ]),
+    ).toEqual(new Map([['g1', ['group:default/platform', 'group:other/ops']]]));
+  });
+
+  it('throws naming the entry for an empty id, or a ref that is not a Group', () => {
+    expect(() => read([{ id: ' ', entityRef: 'platform' }])).toThrow(
+      'Invalid Cloudflare Access config: auth.providers.cfaccess.accessGroups[0].id is empty. Set it to the Access group id (Zero Trust dashboard, Access, Access Groups) or the identity provider group id or email that get-identity reports.',
+    );
+    for (const entityRef of ['user:default/ada', 'group:', ':']) {
+      expect(() =>
+        read([
+          { id: 'g1', entityRef: 'platform' },
+          { id: 'g2', entityRef },
+        ]),
+      ).toThrow(
+        'Invalid Cloudflare Access config: auth.providers.cfaccess.accessGroups[1].entityRef is not a Group entity ref. Write the catalog Group the Access group stands for, e.g. group:default/platform.',
+      );
+    }
   });
 });
 
