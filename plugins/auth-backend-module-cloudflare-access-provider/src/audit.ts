@@ -1,5 +1,6 @@
 /** The audit trail of sign-ins and refusals: one event each, refusals throttled per reason, never the token. */
 import { AuditorService, LoggerService } from '@backstage/backend-plugin-api';
+import { Clock, SYSTEM_CLOCK } from './clock';
 import { CloudflareAccessNotAllowedError } from './errors';
 
 /** One sign-in outcome, for the audit trail: who, and why not. Never the token. */
@@ -36,14 +37,16 @@ class RefusalThrottle {
     { endsAt: number; audited: number; dropped: number }
   >();
   readonly #logger?: LoggerService;
+  readonly #clock: Clock;
 
-  constructor(logger?: LoggerService) {
+  constructor(clock: Clock, logger?: LoggerService) {
+    this.#clock = clock;
     this.#logger = logger;
   }
 
   /** Whether to audit this refusal of `reason`. */
   admit(reason: string): boolean {
-    const now = Date.now();
+    const now = this.#clock.now();
     let window = this.#windows.get(reason);
     if (!window || now >= window.endsAt) {
       window = { endsAt: now + REFUSAL_WINDOW_MS, audited: 0, dropped: 0 };
@@ -92,9 +95,10 @@ function withoutStack(error: Error | undefined, reason: string): Error {
 export function createSignInAudit(options: {
   auditor?: AuditorService;
   logger?: LoggerService;
+  clock?: Clock;
 }): SignInAudit {
   const { auditor, logger } = options;
-  const throttle = new RefusalThrottle(logger);
+  const throttle = new RefusalThrottle(options.clock ?? SYSTEM_CLOCK, logger);
   return async ({ subject, reason, error }) => {
     if (reason && !throttle.admit(reason)) {
       return;

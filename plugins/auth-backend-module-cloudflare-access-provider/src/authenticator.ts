@@ -16,14 +16,13 @@ import { Request } from 'express';
 import { decodeJwt } from 'jose';
 import { createSignInAudit, printable } from './audit';
 import { CloudflareAccessConfig, readCloudflareAccessConfig } from './config';
+import { createProviderContext, ProviderContext } from './context';
 import {
   CloudflareAccessAuthenticationError,
   CloudflareAccessUnavailableError,
   refuse,
 } from './errors';
-import { AccessIdentityClient } from './identityClient';
 import { CloudflareAccessMetrics, NO_METRICS } from './metrics';
-import { SessionKeys } from './cache/sessionKeys';
 import {
   CloudflareAccessGroup,
   CloudflareAccessIdentityProfile,
@@ -31,14 +30,6 @@ import {
   CloudflareAccessResult,
   CloudflareAccessServiceToken,
 } from './types';
-import { AccessTokenVerifier } from './verifier';
-
-/** What `initialize` builds once from config and every request reuses. */
-export type CloudflareAccessContext = {
-  config: CloudflareAccessConfig;
-  verifier: AccessTokenVerifier;
-  identities: AccessIdentityClient;
-};
 
 function findToken(req: Request, config: CloudflareAccessConfig) {
   return (
@@ -111,7 +102,7 @@ function mapGroups(
  */
 async function authenticateRequest(
   req: Request,
-  { config, verifier, identities }: CloudflareAccessContext,
+  { config, verifier, identities, clock }: ProviderContext,
   seen: { principal: 'unknown' | 'person' | 'service_token' },
 ): Promise<CloudflareAccessResult> {
   const token = findToken(req, config);
@@ -122,7 +113,7 @@ async function authenticateRequest(
   seen.principal = serviceToken ? 'service_token' : 'person';
   const expiresInSeconds = Math.max(
     0,
-    Math.floor(claims.exp - Date.now() / 1000),
+    Math.floor(claims.exp - clock.now() / 1000),
   );
   if (serviceToken) {
     return {
@@ -182,6 +173,8 @@ export function createCloudflareAccessAuthenticator(options?: {
 export function createAuthenticator(
   options?: Parameters<typeof createCloudflareAccessAuthenticator>[0] & {
     metrics?: CloudflareAccessMetrics;
+    /** The provider's context, already built; else `initialize` builds one from the provider's config. */
+    context?: ProviderContext;
   },
 ) {
   const metrics = options?.metrics ?? NO_METRICS;
@@ -190,7 +183,7 @@ export function createAuthenticator(
     logger: options?.logger,
   });
   return createProxyAuthenticator<
-    CloudflareAccessContext,
+    ProviderContext,
     CloudflareAccessResult,
     CloudflareAccessProviderInfo
   >({
@@ -203,20 +196,14 @@ export function createAuthenticator(
       };
     },
     initialize({ config }) {
-      const accessConfig = readCloudflareAccessConfig(config);
-      return {
-        config: accessConfig,
-        verifier: new AccessTokenVerifier(accessConfig, { metrics }),
-        identities: new AccessIdentityClient({
-          identityUrl: accessConfig.identityUrl,
-          timeoutMs: accessConfig.identityTimeoutMs,
-          checkIntervalMs: accessConfig.sessionCheckIntervalMs,
+      return (
+        options?.context ??
+        createProviderContext(readCloudflareAccessConfig(config), {
           cache: options?.cache,
-          keys: new SessionKeys(accessConfig),
           logger: options?.logger,
           metrics,
-        }),
-      };
+        })
+      );
     },
     async authenticate({ req }, ctx) {
       const seen: Parameters<typeof authenticateRequest>[2] = {

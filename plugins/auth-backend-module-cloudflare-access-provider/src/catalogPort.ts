@@ -12,11 +12,11 @@ import {
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { AuthResolverCatalogUserQuery } from '@backstage/plugin-auth-node';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { CatalogUserRefFinder } from './signIn/catalogLookups';
 import {
   CatalogRefChecker,
-  CatalogUserRefFinder,
   RegisteredLocationFinder,
-} from './catalogLookups';
+} from './signIn/resolverContext';
 
 /** The catalog filter a user query stands for, as the auth plugin builds it. */
 function userFilter(query: AuthResolverCatalogUserQuery) {

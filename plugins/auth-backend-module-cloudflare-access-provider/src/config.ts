@@ -46,21 +46,13 @@ export type CloudflareAccessConfig = {
   cacheNamespace?: string;
 };
 
-const readConfigs = new WeakMap<Config, CloudflareAccessConfig>();
-
-/** Reads and checks the `auth.providers.cfaccess` config; throws naming the key at fault. */
+/**
+ * Reads and checks the `auth.providers.cfaccess` config; throws naming the
+ * key at fault. Read once per provider (`createProviderContext`).
+ */
 export function readCloudflareAccessConfig(
   config: Config,
 ): CloudflareAccessConfig {
-  let read = readConfigs.get(config);
-  if (!read) {
-    read = readConfig(config);
-    readConfigs.set(config, read);
-  }
-  return read;
-}
-
-function readConfig(config: Config): CloudflareAccessConfig {
   const teamDomain = readTeamDomain(config);
   const audiences = readAudiences(config);
   return {
@@ -116,3 +108,7 @@ export function catalogRulesAllowUsersEverywhere(rootConfig: Config): boolean {
       ),
   );
 }
+
+/** Said at start when provisioning is on and `catalog.rules` lets anyone register a User. */
+export const PROVISIONING_RULES_WARNING =
+  'provisionUsers is on and catalog.rules allows User entities from every location, so anyone signed in can register a User through the catalog API; allow User and Group only on your org locations, as create-app does (catalog.rules: [{ allow: [Component, System, API, Resource, Location] }] plus rules: [{ allow: [User, Group] }] on the org location)';

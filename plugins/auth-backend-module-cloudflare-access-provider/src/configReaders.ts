@@ -1,18 +1,12 @@
 /** Readers of the provider config's keys, each throwing an error that names the key at fault and the fix. */
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
+import { cloudflareAccessConfigError } from '@cfaccess/plugin-cloudflare-access-node';
 import { CloudflareAccessServiceToken } from './types';
 
-const PREFIX = 'auth.providers.cfaccess';
 // Cloudflare team names are DNS labels.
 const TEAM_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-export function configError(key: string, problem: string, fix: string): Error {
-  return new Error(
-    `Invalid Cloudflare Access config: ${PREFIX}.${key} ${problem}. ${fix}`,
-  );
-}
 
 export function readTeamDomain(config: Config): string {
   const teamDomain = config.getOptionalString('teamDomain');
@@ -21,7 +15,7 @@ export function readTeamDomain(config: Config): string {
     try {
       url = new URL(teamDomain);
     } catch {
-      throw configError(
+      throw cloudflareAccessConfigError(
         'teamDomain',
         `is not a URL`,
         'Set it to your team domain, e.g. https://acme.cloudflareaccess.com (Zero Trust dashboard, Settings > Custom Pages > Team domain).',
@@ -31,7 +25,7 @@ export function readTeamDomain(config: Config): string {
       url.protocol === 'https:' ||
       (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
     if (!secure || url.pathname !== '/' || url.search || url.hash) {
-      throw configError(
+      throw cloudflareAccessConfigError(
         'teamDomain',
         'must be an https:// origin with no path (http:// only for a local emulator on localhost)',
         'Set it to your team domain, e.g. https://acme.cloudflareaccess.com.',
@@ -41,14 +35,14 @@ export function readTeamDomain(config: Config): string {
   }
   const teamName = config.getOptionalString('teamName');
   if (teamName === undefined) {
-    throw configError(
+    throw cloudflareAccessConfigError(
       'teamName',
       'is missing',
       'Set it to your Zero Trust team name (the <team> in <team>.cloudflareaccess.com, Zero Trust dashboard, Settings > Custom Pages > Team domain), or set teamDomain to the full URL.',
     );
   }
   if (!TEAM_NAME.test(teamName)) {
-    throw configError(
+    throw cloudflareAccessConfigError(
       'teamName',
       'is not a team name',
       'Use only the <team> part of <team>.cloudflareaccess.com (letters, digits and hyphens), or set teamDomain to the full URL.',
@@ -71,7 +65,7 @@ function readStringList(
     list.length === 0 ||
     !list.every(item => typeof item === 'string' && item.trim() !== '')
   ) {
-    throw configError(
+    throw cloudflareAccessConfigError(
       key,
       'must be a non-empty string or list of strings',
       fix,
@@ -86,7 +80,7 @@ const AUDIENCE_FIX =
 export function readAudiences(config: Config): string[] {
   const audiences = readStringList(config, 'audience', AUDIENCE_FIX);
   if (!audiences) {
-    throw configError('audience', 'is missing', AUDIENCE_FIX);
+    throw cloudflareAccessConfigError('audience', 'is missing', AUDIENCE_FIX);
   }
   return audiences;
 }
@@ -105,7 +99,7 @@ export function readServiceTokens(
     );
     const unknown = audience?.filter(tag => !audiences.includes(tag));
     if (unknown?.length) {
-      throw configError(
+      throw cloudflareAccessConfigError(
         `${key}.audience`,
         'names a tag that is not in audience',
         'A service token can only be restricted to audiences this provider accepts.',
@@ -139,14 +133,14 @@ export function readSeconds(
     seconds =
       durationToMilliseconds(readDurationFromConfig(config, { key })) / 1000;
   } catch {
-    throw configError(
+    throw cloudflareAccessConfigError(
       key,
       'is not a duration',
       `Use e.g. 30s, 5m or { seconds: 30 }. ${bounds.fix}`,
     );
   }
   if (!(seconds >= min && seconds <= bounds.max)) {
-    throw configError(
+    throw cloudflareAccessConfigError(
       key,
       `must be between ${min} and ${bounds.max} seconds`,
       bounds.fix,

@@ -7,9 +7,8 @@ import {
   CloudflareAccessRefusalReason,
   CloudflareAccessUnavailableError,
 } from './errors';
-import { AccessIdentityClient } from './identityClient';
-import { SessionKeys } from './cache/sessionKeys';
-import { AccessTokenVerifier, MAX_TOKEN_LENGTH } from './verifier';
+import { createProviderContext } from './context';
+import { MAX_TOKEN_LENGTH } from './verifier';
 
 /**
  * Whether this Backstage would accept an Access token, and if not, which
@@ -175,16 +174,12 @@ export async function explainCloudflareAccessToken(options: {
     // Undecodable: the verifier says so below.
   }
   try {
-    const checked = await new AccessTokenVerifier(config).check(token);
+    const { verifier, identities } = createProviderContext(config);
+    const checked = await verifier.check(token);
     const { serviceToken } = checked;
     const identity = serviceToken
       ? undefined
-      : await new AccessIdentityClient({
-          identityUrl: config.identityUrl,
-          timeoutMs: config.identityTimeoutMs,
-          checkIntervalMs: config.sessionCheckIntervalMs,
-          keys: new SessionKeys(config),
-        }).getIdentity(token, checked.claims);
+      : await identities.getIdentity(token, checked.claims);
     return {
       accepted: true,
       summary: serviceToken

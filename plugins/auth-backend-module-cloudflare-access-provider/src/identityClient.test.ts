@@ -1,4 +1,5 @@
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
+import { TestClock } from './__testUtils__/clock';
 import {
   accessGroupsOf,
   CfaccessBackend,
@@ -6,11 +7,10 @@ import {
   startCfaccessBackend,
 } from './__testUtils__/testBackend';
 
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
 describe('get-identity is trusted only where the token agrees', () => {
   let emulator: AccessEmulator;
   let backend: CfaccessBackend;
+  const clock = new TestClock();
 
   beforeAll(async () => {
     emulator = await startAccessEmulator({
@@ -36,6 +36,7 @@ describe('get-identity is trusted only where the token agrees', () => {
           ],
         },
       },
+      clock,
     });
   }, 60_000);
 
@@ -75,7 +76,7 @@ describe('get-identity is trusted only where the token agrees', () => {
     expect(degraded.body.providerInfo.degraded).toBe(true);
 
     emulator.setEndpointMode('identity', 'ok');
-    await sleep(1200);
+    clock.advance(1200);
     const healed = await backend.refresh(token);
     expect(healed.status).toBe(200);
     expect(healed.body.providerInfo.degraded).toBeUndefined();
@@ -118,7 +119,7 @@ describe('get-identity is trusted only where the token agrees', () => {
     // ...but only until the next check (sessionCheckInterval, 1s here): then the same token signs in.
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
-      await sleep(100);
+      clock.advance(100);
       status = (await backend.refresh(token)).status;
     }
     expect(status).toBe(200);
@@ -132,7 +133,7 @@ describe('get-identity is trusted only where the token agrees', () => {
     emulator.setEndpointMode('identity', 'error');
     emulator.resetCounts();
     // Twice sessionCheckInterval: an answer kept only until the next check would be asked again by now.
-    await sleep(2000);
+    clock.advance(2000);
     const replay = await backend.refresh(token);
     expect(replay.status).toBe(401);
     expect(replay.body.error.reason).toBe('session_ended');
@@ -144,7 +145,7 @@ describe('get-identity is trusted only where the token agrees', () => {
     const { token, identityNonce } = await emulator.signIn('ada@example.com');
     expect((await backend.refresh(token)).status).toBe(200);
     emulator.endSession(identityNonce);
-    await sleep(1200);
+    clock.advance(1200);
     const refused = await backend.refresh(token);
     expect(refused.status).toBe(401);
     expect(refused.body.error.reason).toBe('session_ended');

@@ -1,5 +1,6 @@
 /** The get-identity client: the identity behind an Access session, trusted only where the token agrees. */
 import { CacheService, LoggerService } from '@backstage/backend-plugin-api';
+import { Clock, SYSTEM_CLOCK } from './clock';
 import { ACCESS_COOKIE, ACCESS_LOGIN_PATH } from './config';
 import { refuse } from './errors';
 import { CloudflareAccessMetrics, NO_METRICS } from './metrics';
@@ -42,6 +43,7 @@ export class AccessIdentityClient {
   readonly #keys: SessionKeys;
   readonly #logger?: LoggerService;
   readonly #metrics: CloudflareAccessMetrics;
+  readonly #clock: Clock;
   readonly #inFlight = new Map<string, Promise<CachedSession>>();
 
   constructor(options: {
@@ -52,6 +54,7 @@ export class AccessIdentityClient {
     keys: SessionKeys;
     logger?: LoggerService;
     metrics?: CloudflareAccessMetrics;
+    clock?: Clock;
   }) {
     this.#identityUrl = options.identityUrl;
     this.#loginPath = new URL(ACCESS_LOGIN_PATH, options.identityUrl).href;
@@ -61,6 +64,7 @@ export class AccessIdentityClient {
     this.#cache = options.cache;
     this.#logger = options.logger;
     this.#metrics = options.metrics ?? NO_METRICS;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
   }
 
   /** The session's identity; throws the `session_ended` refusal for a session Access ended. */
@@ -93,7 +97,7 @@ export class AccessIdentityClient {
     token: string,
     claims: CloudflareAccessClaims,
   ): Promise<CachedSession> {
-    const ttl = sessionTtlMs(claims);
+    const ttl = sessionTtlMs(claims, this.#clock);
     const started = performance.now();
     const answer = await this.#ask(token, claims);
     this.#metrics.identityCall(

@@ -5,6 +5,7 @@ import {
   customFetch,
   JWTVerifyGetKey,
 } from 'jose';
+import { Clock, SYSTEM_CLOCK } from './clock';
 import { refusalReasonOf } from './errors';
 import { CloudflareAccessMetrics, NO_METRICS } from './metrics';
 
@@ -18,10 +19,17 @@ const LAST_GOOD_KEYS_MS = 7 * 24 * 60 * 60 * 1000;
  */
 export function keySetWithLastGood(
   certsUrl: string,
-  cooldownMs: number,
-  cacheMaxAgeMs: number,
-  metrics: CloudflareAccessMetrics = NO_METRICS,
+  options: {
+    cooldownMs: number;
+    cacheMaxAgeMs: number;
+    metrics?: CloudflareAccessMetrics;
+    /** The last good copy's age and retry window; jose times its own fetches. */
+    clock?: Clock;
+  },
 ): JWTVerifyGetKey {
+  const { cooldownMs, cacheMaxAgeMs } = options;
+  const metrics = options.metrics ?? NO_METRICS;
+  const clock = options.clock ?? SYSTEM_CLOCK;
   let fetchedAt: number | undefined;
   const remote = createRemoteJWKSet(new URL(certsUrl), {
     cooldownDuration: cooldownMs,
@@ -32,7 +40,7 @@ export function keySetWithLastGood(
         const response = await fetch(url, options);
         metrics.keyFetch(response.status === 200 ? 'ok' : 'error');
         if (response.status === 200) {
-          fetchedAt = Date.now();
+          fetchedAt = clock.now();
         }
         return response;
       } catch (error) {
@@ -41,21 +49,23 @@ export function keySetWithLastGood(
       }
     },
   });
-  metrics.observeKeys(() => fetchedAt);
+  metrics.observeKeys(() =>
+    fetchedAt === undefined ? undefined : (clock.now() - fetchedAt) / 1000,
+  );
   let lastGood: { keys: JWTVerifyGetKey; at: number } | undefined;
   // After a failed fetch, requests use the last good keys until then instead of waiting on Access again.
   let retryAt = 0;
   return async (header, token) => {
-    if (lastGood && Date.now() < retryAt) {
+    if (lastGood && clock.now() < retryAt) {
       return lastGood.keys(header, token);
     }
     try {
       const key = await remote(header, token);
       // A snapshot copies the key set, so take one at most once per cooldown, not per request.
-      if (!lastGood || Date.now() - lastGood.at > cooldownMs) {
+      if (!lastGood || clock.now() - lastGood.at > cooldownMs) {
         const jwks = remote.jwks();
         if (jwks) {
-          lastGood = { keys: createLocalJWKSet(jwks), at: Date.now() };
+          lastGood = { keys: createLocalJWKSet(jwks), at: clock.now() };
         }
       }
       return key;
@@ -63,11 +73,11 @@ export function keySetWithLastGood(
       if (
         refusalReasonOf(error) !== 'keys_unavailable' ||
         !lastGood ||
-        Date.now() - lastGood.at > LAST_GOOD_KEYS_MS
+        clock.now() - lastGood.at > LAST_GOOD_KEYS_MS
       ) {
         throw error;
       }
-      retryAt = Date.now() + cooldownMs;
+      retryAt = clock.now() + cooldownMs;
       return lastGood.keys(header, token);
     }
   };

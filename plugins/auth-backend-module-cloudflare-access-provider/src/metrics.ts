@@ -32,8 +32,8 @@ export interface CloudflareAccessMetrics {
   identityCall(outcome: IdentityCallOutcome, seconds: number): void;
   keyFetch(outcome: 'ok' | 'error'): void;
   cacheRead(read: CacheReadResult): void;
-  /** Reports the age of the key set in use at each collection; the last one registered wins. */
-  observeKeys(lastFetchedAt: () => number | undefined): void;
+  /** Reports the age of the key set in use, in seconds, at each collection; the last one registered wins. */
+  observeKeys(ageSeconds: () => number | undefined): void;
   /** Reports whether the shared cache is being bypassed at each collection. */
   observeCircuit(open: () => boolean): void;
 }
@@ -88,16 +88,16 @@ export function createCloudflareAccessMetrics(
     'cfaccess.cache.layer': 'shared',
     'cfaccess.cache.result': 'rejected',
   });
-  let keysFetchedAt: () => number | undefined = () => undefined;
+  let keysAge: () => number | undefined = () => undefined;
   metrics
     .createObservableGauge('cfaccess.keys.age', {
       description: 'Seconds since the signing key set in use was fetched',
       unit: 's',
     })
     .addCallback(result => {
-      const at = keysFetchedAt();
-      if (at !== undefined) {
-        result.observe((Date.now() - at) / 1000);
+      const age = keysAge();
+      if (age !== undefined) {
+        result.observe(age);
       }
     });
   let circuitOpen = () => false;
@@ -129,8 +129,8 @@ export function createCloudflareAccessMetrics(
         'cfaccess.cache.result': result,
       });
     },
-    observeKeys(lastFetchedAt) {
-      keysFetchedAt = lastFetchedAt;
+    observeKeys(ageSeconds) {
+      keysAge = ageSeconds;
     },
     observeCircuit(open) {
       circuitOpen = open;

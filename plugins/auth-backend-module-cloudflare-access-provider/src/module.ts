@@ -21,6 +21,7 @@ import { createCatalogPort } from './catalogPort';
 import { createAuthenticator } from './authenticator';
 import {
   catalogRulesAllowUsersEverywhere,
+  PROVISIONING_RULES_WARNING,
   readCloudflareAccessConfig,
 } from './config';
 import { createCloudflareAccessMetrics } from './metrics';
@@ -28,7 +29,99 @@ import { createPersonSeenAnnouncer } from './personSeen';
 import { cloudflareAccessSignInResolvers } from './signIn/resolvers';
 import { readCloudflareAccessSignInResolver } from './signIn/chain';
 import { createSessionCache } from './sessionCache';
-import { SessionKeys } from './cache/sessionKeys';
+import { Clock, SYSTEM_CLOCK } from './clock';
+import { createProviderContext } from './context';
+
+/** The module on a given clock; tests pass one they move. */
+export function createAuthModule(options: { clock: Clock }) {
+  const { clock } = options;
+  return createBackendModule({
+    pluginId: 'auth',
+    // The upstream module's id, so the two cannot be installed side by side by mistake.
+    moduleId: 'cloudflare-access-provider',
+    register(reg) {
+      reg.registerInit({
+        deps: {
+          providers: authProvidersExtensionPoint,
+          cache: coreServices.cache,
+          database: coreServices.database,
+          rootConfig: coreServices.rootConfig,
+          logger: coreServices.logger,
+          auth: coreServices.auth,
+          auditor: coreServices.auditor,
+          catalog: catalogServiceRef,
+          events: eventsServiceRef,
+          metricsService: metricsServiceRef,
+          personSeenSigner: cloudflareAccessPersonSeenSignerServiceRef,
+        },
+        async init(deps) {
+          const { providers, cache, database, rootConfig, logger } = deps;
+          const { auditor, events, personSeenSigner } = deps;
+          const metrics = createCloudflareAccessMetrics(deps.metricsService);
+          const sharedStore =
+            (rootConfig.getOptionalString('backend.cache.store') ??
+              'memory') !== 'memory';
+          const sessions = createSessionCache({
+            cache,
+            rootConfig,
+            logger,
+            metrics,
+            clock,
+            // Only a shared store is read by others; the database is not touched otherwise.
+            secret: sharedStore ? await loadCacheSecret(database) : undefined,
+          });
+          const catalog = createCatalogPort(deps);
+          const audit = createSignInAudit({ auditor, logger, clock });
+          if (
+            readCloudflareAccessProvisioningPolicy(rootConfig) &&
+            catalogRulesAllowUsersEverywhere(rootConfig)
+          ) {
+            logger.warn(PROVISIONING_RULES_WARNING);
+          }
+          providers.registerProvider({
+            providerId: 'cfaccess',
+            factory: ctx => {
+              const context = createProviderContext(
+                readCloudflareAccessConfig(ctx.config),
+                { cache: sessions, logger, metrics, clock },
+              );
+              return createProxyAuthProviderFactory({
+                authenticator: createAuthenticator({
+                  logger,
+                  auditor,
+                  metrics,
+                  context,
+                }),
+                signInResolver: readCloudflareAccessSignInResolver({
+                  config: ctx.config,
+                  // Ours last, so a common resolver of the same name cannot shadow them.
+                  factories: {
+                    ...commonSignInResolvers,
+                    ...cloudflareAccessSignInResolvers,
+                  },
+                  context,
+                  catalog,
+                  cache: sessions,
+                  providerId: ctx.providerId,
+                  audit,
+                  announce: createPersonSeenAnnouncer({
+                    events,
+                    signer: personSeenSigner,
+                    cache: sessions,
+                    keys: context.keys,
+                    logger,
+                    clock,
+                  }),
+                  metrics,
+                }),
+              })(ctx);
+            },
+          });
+        },
+      });
+    },
+  });
+}
 
 /**
  * The Cloudflare Access provider backend module for the auth plugin:
@@ -36,99 +129,6 @@ import { SessionKeys } from './cache/sessionKeys';
  *
  * @public
  */
-export const authModuleCloudflareAccessProvider = createBackendModule({
-  pluginId: 'auth',
-  // The upstream module's id, so the two cannot be installed side by side by mistake.
-  moduleId: 'cloudflare-access-provider',
-  register(reg) {
-    reg.registerInit({
-      deps: {
-        providers: authProvidersExtensionPoint,
-        cache: coreServices.cache,
-        database: coreServices.database,
-        rootConfig: coreServices.rootConfig,
-        logger: coreServices.logger,
-        auth: coreServices.auth,
-        auditor: coreServices.auditor,
-        catalog: catalogServiceRef,
-        events: eventsServiceRef,
-        metricsService: metricsServiceRef,
-        personSeenSigner: cloudflareAccessPersonSeenSignerServiceRef,
-      },
-      async init({
-        providers,
-        cache,
-        database,
-        rootConfig,
-        logger,
-        auth,
-        auditor,
-        catalog,
-        events,
-        metricsService,
-        personSeenSigner,
-      }) {
-        const metrics = createCloudflareAccessMetrics(metricsService);
-        const sharedStore =
-          (rootConfig.getOptionalString('backend.cache.store') ?? 'memory') !==
-          'memory';
-        const sessions = createSessionCache({
-          cache,
-          rootConfig,
-          logger,
-          metrics,
-          // Only a shared store is read by others; the database is not touched otherwise.
-          secret: sharedStore ? await loadCacheSecret(database) : undefined,
-        });
-        const authenticator = createAuthenticator({
-          cache: sessions,
-          logger,
-          auditor,
-          metrics,
-        });
-        const catalogPort = createCatalogPort({ catalog, auth });
-        providers.registerProvider({
-          providerId: 'cfaccess',
-          factory: ctx => {
-            // Read once here; the authenticator's initialize gets the same reading.
-            const accessConfig = readCloudflareAccessConfig(ctx.config);
-            if (
-              readCloudflareAccessProvisioningPolicy(rootConfig) &&
-              catalogRulesAllowUsersEverywhere(rootConfig)
-            ) {
-              logger.warn(
-                'provisionUsers is on and catalog.rules allows User entities from every location, so anyone signed in can register a User through the catalog API; allow User and Group only on your org locations, as create-app does (catalog.rules: [{ allow: [Component, System, API, Resource, Location] }] plus rules: [{ allow: [User, Group] }] on the org location)',
-              );
-            }
-            const keys = new SessionKeys(accessConfig);
-            return createProxyAuthProviderFactory({
-              authenticator,
-              signInResolver: readCloudflareAccessSignInResolver({
-                config: ctx.config,
-                // Ours last, so a common resolver of the same name cannot shadow them.
-                factories: {
-                  ...commonSignInResolvers,
-                  ...cloudflareAccessSignInResolvers,
-                },
-                accessConfig,
-                ...catalogPort,
-                cache: sessions,
-                keys,
-                providerId: ctx.providerId,
-                audit: createSignInAudit({ auditor, logger }),
-                announce: createPersonSeenAnnouncer({
-                  events,
-                  signer: personSeenSigner,
-                  cache: sessions,
-                  keys,
-                  logger,
-                }),
-                metrics,
-              }),
-            })(ctx);
-          },
-        });
-      },
-    });
-  },
+export const authModuleCloudflareAccessProvider = createAuthModule({
+  clock: SYSTEM_CLOCK,
 });

@@ -10,7 +10,16 @@ import {
 import { EventsService } from '@backstage/plugin-events-node';
 import { printable } from './audit';
 import { SessionKeys } from './cache/sessionKeys';
+import { Clock } from './clock';
 import { CloudflareAccessResult } from './types';
+
+/** The person-seen event's bounds, which the catalog module enforces by dropping the event. */
+export const withinEventBounds = {
+  /** A name made printable and cut; printable() adds an ellipsis past its bound, so some room is left. */
+  name: (name: string) => printable(name, PERSON_SEEN_LIMITS.name - 10),
+  /** Whether an Access group id fits; one that does not is left out. */
+  id: (id: string) => id.length <= PERSON_SEEN_LIMITS.id,
+};
 
 /** How often one person is announced when nothing about them changes. */
 export const PERSON_SEEN_PERIOD_MS = 60 * 60 * 1000;
@@ -42,8 +51,9 @@ export function createPersonSeenAnnouncer(options: {
   cache: CacheService;
   keys: SessionKeys;
   logger: LoggerService;
+  clock: Clock;
 }): PersonSeenAnnouncer {
-  const { events, signer, cache, keys, logger } = options;
+  const { events, signer, cache, keys, logger, clock } = options;
   return async (result, { memberOf, provisionedGroups }) => {
     if (result.serviceToken || result.degraded || !result.claims.email) {
       return;
@@ -52,13 +62,11 @@ export function createPersonSeenAnnouncer(options: {
       const facts = {
         email: result.claims.email,
         accessUserId: result.claims.sub,
-        // Within the event's bounds, which the catalog module enforces by dropping the event.
         displayName:
-          printable(result.cfIdentity.name, PERSON_SEEN_LIMITS.name - 10) ||
-          undefined,
+          withinEventBounds.name(result.cfIdentity.name) || undefined,
         accessGroupIds: result.cfIdentity.groups
           .map(group => group.id)
-          .filter(id => id.length <= PERSON_SEEN_LIMITS.id)
+          .filter(withinEventBounds.id)
           .sort(),
         memberOf: [...(await memberOf())].sort(),
         ...(provisionedGroups && { provisionedGroups }),
@@ -70,7 +78,7 @@ export function createPersonSeenAnnouncer(options: {
       const event: CloudflareAccessPersonSeenEvent = signer.sign({
         version: 1,
         ...facts,
-        seenAt: new Date().toISOString(),
+        seenAt: new Date(clock.now()).toISOString(),
       });
       await events.publish({
         topic: CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,

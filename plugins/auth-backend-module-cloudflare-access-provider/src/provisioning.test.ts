@@ -24,6 +24,7 @@ import {
   FIXTURE_CATALOG,
   startCfaccessBackend,
 } from './__testUtils__/testBackend';
+import { eventually } from './__testUtils__/eventually';
 
 /** A plugin that records what is published on the person-seen topic, through the real events service. */
 function personSeenRecorder(seen: EventParams[]) {
@@ -46,11 +47,7 @@ function personSeenRecorder(seen: EventParams[]) {
   });
 }
 
-async function until(check: () => boolean) {
-  for (let i = 0; i < 100 && !check(); i++) {
-    await new Promise(r => setTimeout(r, 50));
-  }
-}
+const until = (check: () => boolean) => eventually(check);
 
 /** A backend whose one resolver provisions people of example.com, recording what it announces in `seen`. */
 function startProvisioning(

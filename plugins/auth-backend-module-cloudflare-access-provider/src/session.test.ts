@@ -9,8 +9,7 @@ import {
   EXAMPLE_ORG,
   startCfaccessBackend,
 } from './__testUtils__/testBackend';
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+import { TestClock } from './__testUtils__/clock';
 
 describe('identity per Access session, outages, and the warm path', () => {
   let emulator: AccessEmulator;
@@ -29,12 +28,15 @@ describe('identity per Access session, outages, and the warm path', () => {
     emulator.setEndpointMode('certs', 'ok');
   });
 
+  const clock = new TestClock();
+
   function startWith(
     provider: Record<string, string | number> = {},
     catalogFile?: string,
   ) {
     return startCfaccessBackend({
       catalogFile,
+      clock,
       provider: {
         teamDomain: emulator.url,
         audience: 'aud',
@@ -165,7 +167,7 @@ describe('identity per Access session, outages, and the warm path', () => {
       expect(removed.status).toBe(204);
 
       // The catalog no longer has grace, but its answer of a moment ago is reused...
-      await sleep(1500);
+      clock.advance(1500);
       const second = (await emulator.signIn('grace@example.com')).token;
       const reused = await backend.refresh(second);
       expect(reused.status).toBe(200);
@@ -174,7 +176,7 @@ describe('identity per Access session, outages, and the warm path', () => {
       );
 
       // ...only until that answer is signInCacheDuration old, whichever session it signed in.
-      await sleep(2000);
+      clock.advance(2000);
       for (const token of [
         first,
         second,

@@ -1,19 +1,21 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { readCloudflareAccessConfig } from './config';
-import { createCloudflareAccessSessionCache } from './sessionCache';
+import { createSessionCache } from './sessionCache';
+import { TestClock } from './__testUtils__/clock';
 import { SessionKeys } from './cache/sessionKeys';
 import { CloudflareAccessClaims } from './types';
 
 describe('createCloudflareAccessSessionCache', () => {
-  const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
   const rootConfig = (data: object) => mockServices.rootConfig({ data });
+  const clock = new TestClock();
   // The memory store never calls the cache service: Backstage's own memory store does not bound its size.
   const memoryStore = (maxEntries?: number) =>
-    createCloudflareAccessSessionCache({
+    createSessionCache({
       cache: mockServices.cache.mock(),
       rootConfig: rootConfig({}),
       maxEntries,
+      clock,
     });
 
   describe('with the memory store', () => {
@@ -36,7 +38,7 @@ describe('createCloudflareAccessSessionCache', () => {
       await store.set('long', 'kept', { ttl: { minutes: 1 } });
       await store.delete('nothing');
       expect(await store.get('short')).toBe('soon gone');
-      await sleep(100);
+      clock.advance(100);
       expect(await store.get('short')).toBeUndefined();
       expect(await store.get('long')).toBe('kept');
     });
@@ -44,7 +46,7 @@ describe('createCloudflareAccessSessionCache', () => {
     it('applies a default TTL set with withOptions', async () => {
       const shortLived = memoryStore().withOptions({ defaultTtl: 50 });
       await shortLived.set('key', 1);
-      await sleep(100);
+      clock.advance(100);
       expect(await shortLived.get('key')).toBeUndefined();
     });
   });

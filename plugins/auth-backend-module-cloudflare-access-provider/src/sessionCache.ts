@@ -11,6 +11,7 @@ import {
   DEFAULT_CACHE_TIMEOUT_MS,
   MEMORY_STORE_MAX_ENTRIES,
 } from './cache/sessionKeys';
+import { Clock, SYSTEM_CLOCK } from './clock';
 import { CloudflareAccessMetrics, NO_METRICS } from './metrics';
 import {
   describeRedisGuard,
@@ -51,16 +52,18 @@ export function createCloudflareAccessSessionCache(options: {
 export function createSessionCache(
   options: Parameters<typeof createCloudflareAccessSessionCache>[0] & {
     metrics?: CloudflareAccessMetrics;
+    clock?: Clock;
   },
 ): CacheService {
   const { cache, rootConfig, logger } = options;
   const metrics = options.metrics ?? NO_METRICS;
+  const clock = options.clock ?? SYSTEM_CLOCK;
   const maxEntries = options.maxEntries ?? MEMORY_STORE_MAX_ENTRIES;
   const store = rootConfig.getOptionalString('backend.cache.store') ?? 'memory';
   if (store === 'memory') {
-    return BoundedMemoryCache.create(maxEntries, metrics);
+    return BoundedMemoryCache.create(maxEntries, clock, metrics);
   }
-  const local = BoundedMemoryCache.create(maxEntries);
+  const local = BoundedMemoryCache.create(maxEntries, clock);
   if (!options.secret) {
     throw new Error(
       `The Cloudflare Access session cache on the shared store '${store}' needs the secret that authenticates its entries`,
@@ -79,10 +82,12 @@ export function createSessionCache(
     count: 0,
     warnedAt: -Infinity,
     logger,
+    clock,
   });
   return new ResilientCache(shared, local, {
     timeoutMs: options.timeoutMs ?? DEFAULT_CACHE_TIMEOUT_MS,
     logger,
     metrics,
+    clock,
   });
 }

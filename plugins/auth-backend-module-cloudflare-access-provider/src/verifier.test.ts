@@ -7,6 +7,7 @@ import {
   CloudflareAccessUnavailableError,
 } from './errors';
 import { AccessTokenVerifier } from './verifier';
+import { TestClock } from './__testUtils__/clock';
 
 describe('AccessTokenVerifier', () => {
   let emulator: AccessEmulator;
@@ -268,10 +269,11 @@ describe('AccessTokenVerifier', () => {
       );
 
     it('remembers a checked token no longer than it lives', async () => {
-      const verifier = strictVerifier({ cooldownMs: 60_000 });
+      const clock = new TestClock();
+      const verifier = strictVerifier({ cooldownMs: 60_000, clock });
       const token = await emulator.mintToken({ sub: 'ada', exp: now() + 2 });
       await expect(verifier.check(token)).resolves.toBeDefined();
-      await sleep(3000);
+      clock.advance(3000);
       expect(await reasonOf(verifier.check(token))).toBe('expired');
     });
 

@@ -1,6 +1,7 @@
 /** Verifies Access application tokens and tells a person's token from a listed service token. */
 import { jwtVerify, JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
+import { Clock, lruTimedBy, SYSTEM_CLOCK } from './clock';
 import { CloudflareAccessConfig } from './config';
 import { refusalReasonOf, refuse } from './errors';
 import { keySetWithLastGood } from './keySet';
@@ -33,13 +34,9 @@ export class AccessTokenVerifier {
   readonly #config: CloudflareAccessConfig;
   readonly #keys: JWTVerifyGetKey;
   readonly #cooldownMs: number;
+  readonly #clock: Clock;
   /** Tokens that passed `check`, by their exact text, for no longer than a key set refetch nor their life. */
-  readonly #verified = new LRUCache<string, CheckedAccessToken>({
-    max: VERIFIED_TOKENS_MAX,
-    maxSize: VERIFIED_TOKENS_MAX_BYTES,
-    sizeCalculation: (_checked, token) =>
-      token.length + VERIFIED_TOKEN_OVERHEAD_BYTES,
-  });
+  readonly #verified: LRUCache<string, CheckedAccessToken>;
 
   constructor(
     config: CloudflareAccessConfig,
@@ -49,16 +46,25 @@ export class AccessTokenVerifier {
       /** How long a fetched key set is used before it is fetched again. */
       cacheMaxAgeMs?: number;
       metrics?: CloudflareAccessMetrics;
+      clock?: Clock;
     },
   ) {
     this.#config = config;
     this.#cooldownMs = options?.cooldownMs ?? 30_000;
-    this.#keys = keySetWithLastGood(
-      config.certsUrl,
-      this.#cooldownMs,
-      options?.cacheMaxAgeMs ?? 10 * 60_000,
-      options?.metrics,
-    );
+    this.#clock = options?.clock ?? SYSTEM_CLOCK;
+    this.#verified = new LRUCache({
+      max: VERIFIED_TOKENS_MAX,
+      maxSize: VERIFIED_TOKENS_MAX_BYTES,
+      sizeCalculation: (_checked, token) =>
+        token.length + VERIFIED_TOKEN_OVERHEAD_BYTES,
+      ...lruTimedBy(this.#clock),
+    });
+    this.#keys = keySetWithLastGood(config.certsUrl, {
+      cooldownMs: this.#cooldownMs,
+      cacheMaxAgeMs: options?.cacheMaxAgeMs ?? 10 * 60_000,
+      metrics: options?.metrics,
+      clock: this.#clock,
+    });
   }
 
   /** About how many bytes the remembered tokens take, within its bound. */
@@ -80,6 +86,7 @@ export class AccessTokenVerifier {
         audience: this.#config.audiences,
         clockTolerance: this.#config.clockToleranceSeconds,
         requiredClaims: ['exp'],
+        currentDate: new Date(this.#clock.now()),
       }));
     } catch (error) {
       return refuse(refusalReasonOf(error), error);
@@ -109,7 +116,7 @@ export class AccessTokenVerifier {
     // The same text verifies the same way until it expires or the key set could change.
     const life = Math.floor(
       (checked.claims.exp + this.#config.clockToleranceSeconds) * 1000 -
-        Date.now(),
+        this.#clock.now(),
     );
     const ttl = Math.min(this.#cooldownMs, life);
     if (ttl > 0) {

@@ -3,7 +3,18 @@ import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { Config } from '@backstage/config';
 import { accessGroupEntryKey } from './identityRules';
 
-function configError(key: string, problem: string, fix: string): Error {
+/**
+ * The error for a bad key of the provider config (`auth.providers.cfaccess`):
+ * which key, what is wrong with it, and how to fix it, in one sentence
+ * shape for every key of both modules.
+ *
+ * @public
+ */
+export function cloudflareAccessConfigError(
+  key: string,
+  problem: string,
+  fix: string,
+): Error {
   return new Error(
     `Invalid Cloudflare Access config: auth.providers.cfaccess.${key} ${problem}. ${fix}`,
   );
@@ -27,7 +38,7 @@ export function readCloudflareAccessGroups(
     const key = `accessGroups[${index}]`;
     const id = entry.getString('id').trim();
     if (!id) {
-      throw configError(
+      throw cloudflareAccessConfigError(
         `${key}.id`,
         'is empty',
         'Set it to the Access group id (Zero Trust dashboard, Access, Access Groups) or the identity provider group id or email that get-identity reports.',
@@ -44,7 +55,7 @@ export function readCloudflareAccessGroups(
       }
       entityRef = stringifyEntityRef(ref);
     } catch {
-      throw configError(
+      throw cloudflareAccessConfigError(
         `${key}.entityRef`,
         'is not a Group entity ref',
         'Write the catalog Group the Access group stands for, e.g. group:default/platform.',

@@ -39,6 +39,9 @@ export {
   readCloudflareAccessProvisioningPolicy,
 } from './provisioningPolicy';
 export type { CloudflareAccessProvisioningPolicy } from './provisioningPolicy';
-export { readCloudflareAccessGroups } from './accessGroups';
+export {
+  cloudflareAccessConfigError,
+  readCloudflareAccessGroups,
+} from './accessGroups';
 export { reusedFor } from './reused';
 export type { ReusedRead } from './reused';

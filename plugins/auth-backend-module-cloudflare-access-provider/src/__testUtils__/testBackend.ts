@@ -9,6 +9,9 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import request from 'supertest';
 import { AccessEmulator } from '@cfaccess/access-emulator';
 import cfaccessModule from '../index';
+import { createAuthModule } from '../module';
+import { TestClock } from './clock';
+import { eventually } from './eventually';
 
 export const EXAMPLE_ORG = resolvePath(
   __dirname,
@@ -37,6 +40,8 @@ export async function startCfaccessBackend(options: {
   readyUser?: string;
   config?: JsonObject;
   features?: BackendFeature[];
+  /** The module's clock, for tests that move time; the system's otherwise. */
+  clock?: TestClock;
 }) {
   const audited: AuditedEvent[] = [];
   const auditor = mockServices.auditor.mock({
@@ -65,7 +70,9 @@ export async function startCfaccessBackend(options: {
     features: [
       authPlugin,
       catalogPlugin,
-      cfaccessModule,
+      options.clock
+        ? createAuthModule({ clock: options.clock })
+        : cfaccessModule,
       auditor.factory,
       ...(options.features ?? []),
       mockServices.rootConfig.factory({
@@ -85,13 +92,15 @@ export async function startCfaccessBackend(options: {
   });
   const readyUser = options.readyUser ?? 'ada';
   const { server } = backend;
-  for (let attempt = 0; attempt < 150; attempt++) {
-    const res = await request(server).get(
-      `/api/catalog/entities/by-name/user/default/${readyUser}`,
-    );
-    if (res.status === 200) break;
-    await new Promise(r => setTimeout(r, 200));
-  }
+  await eventually(
+    async () =>
+      (
+        await request(server).get(
+          `/api/catalog/entities/by-name/user/default/${readyUser}`,
+        )
+      ).status === 200,
+    { timeoutMs: 30_000 },
+  );
   return {
     server,
     url: `http://localhost:${(server.address() as AddressInfo).port}`,

@@ -7,12 +7,21 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { JsonValue } from '@backstage/types';
+import { Clock } from '../clock';
 
 // Entries that fail their check are warned about at most this often.
 const FORGED_WARNING_MS = 60_000;
 
 /** An entry as the shared store holds it: the value's JSON and its MAC, bound to the key. */
 type SignedEntry = { json: string; mac: string };
+
+/** What the views of one store share: the entries that failed their check, and when that was last warned about. */
+type ForgedEntries = {
+  count: number;
+  warnedAt: number;
+  logger?: LoggerService;
+  clock: Clock;
+};
 
 /**
  * The shared store with every value authenticated: written as its JSON and
@@ -23,13 +32,9 @@ type SignedEntry = { json: string; mac: string };
 export class AuthenticatedCache implements CacheService {
   readonly #store: CacheService;
   readonly #secret: Buffer;
-  readonly #forged: { count: number; warnedAt: number; logger?: LoggerService };
+  readonly #forged: ForgedEntries;
 
-  constructor(
-    store: CacheService,
-    secret: Buffer,
-    forged: { count: number; warnedAt: number; logger?: LoggerService },
-  ) {
+  constructor(store: CacheService, secret: Buffer, forged: ForgedEntries) {
     this.#store = store;
     this.#secret = secret;
     this.#forged = forged;
@@ -92,7 +97,7 @@ export class AuthenticatedCache implements CacheService {
   #rejected() {
     const forged = this.#forged;
     forged.count += 1;
-    const now = Date.now();
+    const now = forged.clock.now();
     if (now - forged.warnedAt >= FORGED_WARNING_MS) {
       forged.warnedAt = now;
       forged.logger?.warn(

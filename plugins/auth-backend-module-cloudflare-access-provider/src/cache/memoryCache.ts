@@ -6,6 +6,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { durationToMilliseconds, JsonValue } from '@backstage/types';
 import { LRUCache } from 'lru-cache';
+import { Clock, lruTimedBy } from '../clock';
 import { CloudflareAccessMetrics, NO_METRICS } from '../metrics';
 
 // lru-cache takes whole, positive milliseconds.
@@ -38,9 +39,14 @@ export class BoundedMemoryCache implements CacheService {
   }
 
   /** `metrics` counts reads where this is the store itself, not a shared store's fallback copy. */
-  static create(maxEntries: number, metrics = NO_METRICS) {
+  static create(maxEntries: number, clock: Clock, metrics = NO_METRICS) {
     return new BoundedMemoryCache(
-      new LRUCache({ max: maxEntries, ttlAutopurge: false, allowStale: false }),
+      new LRUCache({
+        max: maxEntries,
+        ttlAutopurge: false,
+        allowStale: false,
+        ...lruTimedBy(clock),
+      }),
       undefined,
       metrics,
     );

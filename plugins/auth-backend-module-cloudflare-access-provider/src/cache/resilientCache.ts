@@ -6,11 +6,12 @@ import {
   LoggerService,
 } from '@backstage/backend-plugin-api';
 import { JsonValue } from '@backstage/types';
+import { Clock } from '../clock';
 import { CloudflareAccessMetrics } from '../metrics';
 import { AuthenticatedCache } from './authenticatedCache';
 
 // After the shared cache failed, it is left alone this long before it is tried again.
-const CACHE_RETRY_MS = 5_000;
+export const CACHE_RETRY_MS = 5_000;
 class CacheTimeoutError extends Error {
   name = 'CacheTimeoutError';
 }
@@ -29,6 +30,7 @@ export class ResilientCache implements CacheService {
   readonly #timeoutMs: number;
   readonly #logger?: LoggerService;
   readonly #metrics: CloudflareAccessMetrics;
+  readonly #clock: Clock;
   readonly #state: { downUntil: number; down: boolean };
 
   constructor(
@@ -38,6 +40,7 @@ export class ResilientCache implements CacheService {
       timeoutMs: number;
       logger?: LoggerService;
       metrics: CloudflareAccessMetrics;
+      clock: Clock;
     },
     state = { downUntil: 0, down: false },
   ) {
@@ -46,6 +49,7 @@ export class ResilientCache implements CacheService {
     this.#timeoutMs = options.timeoutMs;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
+    this.#clock = options.clock;
     this.#state = state;
     this.#metrics.observeCircuit(() => state.down);
   }
@@ -84,6 +88,7 @@ export class ResilientCache implements CacheService {
         timeoutMs: this.#timeoutMs,
         logger: this.#logger,
         metrics: this.#metrics,
+        clock: this.#clock,
       },
       this.#state,
     );
@@ -93,7 +98,7 @@ export class ResilientCache implements CacheService {
     operation: () => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false }> {
     const state = this.#state;
-    if (state.down && Date.now() < state.downUntil) {
+    if (state.down && this.#clock.now() < state.downUntil) {
       return { ok: false };
     }
     let timer: NodeJS.Timeout | undefined;
@@ -128,7 +133,7 @@ export class ResilientCache implements CacheService {
         );
       }
       state.down = true;
-      state.downUntil = Date.now() + CACHE_RETRY_MS;
+      state.downUntil = this.#clock.now() + CACHE_RETRY_MS;
       return { ok: false };
     } finally {
       clearTimeout(timer);

@@ -1,5 +1,6 @@
 /** Session state: under which keys, and for how long. */
 import { createHash } from 'node:crypto';
+import { Clock } from '../clock';
 import { CloudflareAccessClaims } from '../types';
 
 /**
@@ -35,11 +36,6 @@ const digest = (text: string) =>
  */
 export class SessionKeys {
   readonly #namespace: string;
-  // The keys of one verified claims object: a request asks for its identity and sign-in keys, and a remembered token for many requests.
-  readonly #sessions = new WeakMap<
-    CloudflareAccessClaims,
-    Map<string, string>
-  >();
 
   constructor(deployment: {
     teamDomain: string;
@@ -65,25 +61,11 @@ export class SessionKeys {
     claims: CloudflareAccessClaims,
     scope = '',
   ): string {
-    let keys = this.#sessions.get(claims);
-    if (!keys) {
-      keys = new Map();
-      this.#sessions.set(claims, keys);
-    }
-    const known = keys.get(`${kind}|${scope}`);
-    if (known) {
-      return known;
-    }
     const id = claims.sub
       ? `person|${claims.identity_nonce || `${claims.sub}|${claims.iat}`}`
       : `service|${claims.common_name}|${claims.iat}`;
     const session = digest(`${claims.iss}|${id}`);
-    const key = this.#key(
-      kind,
-      scope ? digest(`${scope}|${session}`) : session,
-    );
-    keys.set(`${kind}|${scope}`, key);
-    return key;
+    return this.#key(kind, scope ? digest(`${scope}|${session}`) : session);
   }
 
   /** A key for an answer to a question (a catalog query), the same for every session that asks it. */
@@ -97,6 +79,9 @@ export class SessionKeys {
 }
 
 /** How long something may be cached for a session: no longer than its token lives, nor a day. */
-export function sessionTtlMs(claims: CloudflareAccessClaims): number {
-  return Math.min(claims.exp * 1000 - Date.now(), MAX_SESSION_TTL_MS);
+export function sessionTtlMs(
+  claims: CloudflareAccessClaims,
+  clock: Clock,
+): number {
+  return Math.min(claims.exp * 1000 - clock.now(), MAX_SESSION_TTL_MS);
 }

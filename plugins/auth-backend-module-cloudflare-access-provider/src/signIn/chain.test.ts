@@ -11,7 +11,7 @@ import { decodeJwt, UnsecuredJWT } from 'jose';
 import { readCloudflareAccessConfig } from '../config';
 import { readCloudflareAccessSignInResolver } from './chain';
 import { createCloudflareAccessSessionCache } from '../sessionCache';
-import { SessionKeys } from '../cache/sessionKeys';
+import { createProviderContext } from '../context';
 import { CloudflareAccessResult } from '../types';
 import { AccessTokenVerifier } from '../verifier';
 
@@ -39,7 +39,7 @@ describe('the sign-in chain of two providers sharing one cache', () => {
     });
     const accessConfig = readCloudflareAccessConfig(providerConfig);
     // One deployment's keys and one cache, as one backend gives every provider.
-    const keys = new SessionKeys(accessConfig);
+    const context = createProviderContext(accessConfig);
     const rootConfig = new ConfigReader({});
     const cache = createCloudflareAccessSessionCache({
       cache: CacheManager.fromConfig(rootConfig).forPlugin('auth'),
@@ -55,9 +55,8 @@ describe('the sign-in chain of two providers sharing one cache', () => {
               claims: { sub: `user:default/${providerId}-ada` },
             })) as SignInResolverFactory,
         },
-        accessConfig,
+        context,
         cache,
-        keys,
         providerId,
         audit: async () => {},
       });

@@ -11,13 +11,8 @@ import {
 import { provisionedUserEntityRef } from '@cfaccess/plugin-cloudflare-access-node';
 import { decodeJwt } from 'jose';
 import { SignInAudit } from '../audit';
-import {
-  CatalogRefChecker,
-  CatalogUserRefFinder,
-  catalogLookups,
-  RegisteredLocationFinder,
-} from '../catalogLookups';
-import { CloudflareAccessConfig } from '../config';
+import { CatalogPort } from '../catalogPort';
+import { ProviderContext } from '../context';
 import { CloudflareAccessNotAllowedError, isNotFound } from '../errors';
 import { NOT_ALLOWED_DETAILS } from '../refusals';
 import {
@@ -26,10 +21,13 @@ import {
   SignInPrincipal,
 } from '../metrics';
 import { PersonSeenAnnouncer } from '../personSeen';
-import { SessionKeys } from '../cache/sessionKeys';
 import { CloudflareAccessResult } from '../types';
 import { provisionedGroups, provisionedMemberOf } from './groups';
-import { CloudflareAccessSignInResolverOptions } from './options';
+import {
+  CatalogLookups,
+  catalogLookups,
+  SignInDecision,
+} from './catalogLookups';
 import { readResolvers } from './resolverConfig';
 import { SignedIn, SignInReuse } from './reuse';
 
@@ -42,15 +40,11 @@ type Info = SignInInfo<CloudflareAccessResult>;
 export function readCloudflareAccessSignInResolver(options: {
   config: Config;
   factories: Record<string, SignInResolverFactory<any, any>>;
-  /** The same provider config, read. */
-  accessConfig: CloudflareAccessConfig;
-  findUserRefs?: CatalogUserRefFinder;
-  findExistingRefs?: CatalogRefChecker;
-  findRegisteredLocations?: RegisteredLocationFinder;
-  countProvisionedUsers?: () => Promise<number>;
+  /** The provider's context: its config read, its session keys, the clock. */
+  context: Pick<ProviderContext, 'config' | 'keys' | 'clock'>;
+  /** The catalog questions beyond the auth plugin's context; without them resolvers ask one ref at a time. */
+  catalog?: Partial<CatalogPort>;
   cache?: CacheService;
-  /** Keys of this deployment's session state. */
-  keys: SessionKeys;
   /** Tells this provider's sign-ins from another's for the same Access session. */
   providerId: string;
   audit: SignInAudit;
@@ -58,44 +52,50 @@ export function readCloudflareAccessSignInResolver(options: {
   announce?: PersonSeenAnnouncer;
   metrics?: CloudflareAccessMetrics;
 }): SignInResolver<CloudflareAccessResult> {
-  const { accessConfig, cache, keys, providerId, audit, announce } = options;
+  const { context, cache, providerId, audit, announce } = options;
+  const { config: accessConfig, keys, clock } = context;
   const metrics = options.metrics ?? NO_METRICS;
   const resolvers = readResolvers(
     options.config,
     options.factories,
     accessConfig,
   );
-  const lookups = {
-    findUserRefs: options.findUserRefs,
-    findExistingRefs: options.findExistingRefs,
-    findRegisteredLocations: options.findRegisteredLocations,
-    countProvisionedUsers: options.countProvisionedUsers,
-  };
   const reuseMs = cache ? accessConfig.signInCacheSeconds * 1000 : 0;
   const reuse =
-    cache && reuseMs > 0 ? new SignInReuse(cache, metrics) : undefined;
+    cache && reuseMs > 0 ? new SignInReuse(cache, metrics, clock) : undefined;
 
-  const resolve = async (
-    info: Info,
-    ctx: AuthResolverContext,
-  ): Promise<BackstageSignInResult> => {
+  /** The first resolver's sign-in, and who it decided the person is; a 403 naming what each looked for if none. */
+  const resolve = async (info: Info, answers: CatalogLookups) => {
     const misses: string[] = [];
     for (const { name, resolver, provisions, options: chosen } of resolvers) {
+      let result: BackstageSignInResult;
       try {
-        const result = await resolver(info, ctx);
-        if (provisions && announce) {
-          // Not awaited: the sign-in does not wait for the catalog; the announcer logs its own failures.
-          announceProvisioned(info, ctx, result, announce, chosen).catch(
-            () => {},
-          );
-        }
-        return result;
+        result = await resolver(info, answers.ctx);
       } catch (error) {
         if (!isNotFound(error)) {
           throw error;
         }
         misses.push(`${name}: ${(error as Error).message}`);
+        continue;
       }
+      // A resolver that got its token elsewhere than its context names the person in the token alone.
+      const decided =
+        answers.decided() ?? decodeJwt<SignInDecision>(result.token);
+      const signedIn = {
+        result,
+        decided,
+        principal: principalOf(info, decided.sub),
+      };
+      if (provisions && announce && signedIn.principal === 'provisioned') {
+        // Not awaited: the sign-in does not wait for the catalog; the announcer logs its own failures.
+        announce(info.result, {
+          memberOf: () => provisionedMemberOf(answers.ctx, info.result),
+          ...(chosen.provisionGroups && {
+            provisionedGroups: provisionedGroups(info.result, chosen),
+          }),
+        }).catch(() => {});
+      }
+      return signedIn;
     }
     throw new CloudflareAccessNotAllowedError(
       'no_user',
@@ -103,10 +103,11 @@ export function readCloudflareAccessSignInResolver(options: {
     );
   };
 
-  async function resolveAudited(info: Info, ctx: AuthResolverContext) {
-    let result: BackstageSignInResult;
+  async function resolveAudited(info: Info, answers: CatalogLookups) {
     try {
-      result = await resolve(info, ctx);
+      const signedIn = await resolve(info, answers);
+      await audit({ subject: signedIn.decided.sub || subjectOf(info) });
+      return signedIn;
     } catch (error) {
       await audit({
         subject: subjectOf(info),
@@ -118,20 +119,15 @@ export function readCloudflareAccessSignInResolver(options: {
       });
       throw error;
     }
-    const { sub, ent } = decodeJwt<{ ent?: string[] }>(result.token);
-    await audit({ subject: sub ?? subjectOf(info) });
-    return { result, claims: { sub: sub ?? '', ent } };
   }
 
   async function signIn(info: Info, ctx: AuthResolverContext) {
-    const principal = (sub: string) => principalOf(info, sub);
+    const lookups = { ...options.catalog, clock };
     if (!reuse) {
-      const answers = catalogLookups(ctx, lookups);
-      const { result, claims } = await resolveAudited(info, answers.ctx);
-      return { result, principal: principal(claims.sub) };
+      return resolveAudited(info, catalogLookups(ctx, lookups));
     }
     const key = keys.session('sign-in', info.result.claims, providerId);
-    const reused = await reuse.reused(key, ctx, principal);
+    const reused = await reuse.reused(key, ctx, sub => principalOf(info, sub));
     if (reused) {
       return reused;
     }
@@ -139,18 +135,18 @@ export function readCloudflareAccessSignInResolver(options: {
       ...lookups,
       reuse: { cache: cache!, keys, ttlMs: reuseMs },
     });
-    const { result, claims } = await resolveAudited(info, answers.ctx);
+    const signedIn = await resolveAudited(info, answers);
     // A sign-in built on an older catalog answer is reused for less, so a removed User is out within reuseMs.
-    const answeredAt = answers.oldestAnswerAt() ?? Date.now();
+    const now = clock.now();
+    const answeredAt = answers.oldestAnswerAt() ?? now;
     // A provisioned sign-in may stand for a User the catalog has not read yet: asked again within sessionCheckInterval.
-    const provisioned =
-      claims.sub === provisionedUserEntityRef(info.result.claims.email);
     const reuseUntil = Math.min(
       answeredAt + reuseMs,
-      provisioned ? Date.now() + accessConfig.sessionCheckIntervalMs : Infinity,
+      signedIn.principal === 'provisioned'
+        ? now + accessConfig.sessionCheckIntervalMs
+        : Infinity,
     );
-    const signedIn = { result, principal: principal(claims.sub) };
-    await reuse.share(key, signedIn, claims, reuseUntil);
+    await reuse.share(key, signedIn, reuseUntil);
     return signedIn;
   }
 
@@ -175,25 +171,6 @@ export function readCloudflareAccessSignInResolver(options: {
     );
     return signedIn.result;
   };
-}
-
-/** Announces the person when the resolver signed them in as their provisioned User (new, or already in the catalog). */
-async function announceProvisioned(
-  info: Info,
-  ctx: AuthResolverContext,
-  result: BackstageSignInResult,
-  announce: PersonSeenAnnouncer,
-  options: CloudflareAccessSignInResolverOptions,
-) {
-  const { sub } = decodeJwt(result.token);
-  if (sub && sub === provisionedUserEntityRef(info.result.claims.email)) {
-    await announce(info.result, {
-      memberOf: () => provisionedMemberOf(ctx, info.result),
-      ...(options.provisionGroups && {
-        provisionedGroups: provisionedGroups(info.result, options),
-      }),
-    });
-  }
 }
 
 /** Who was signed in, for the metrics: never the person, only what kind of sign-in it was. */

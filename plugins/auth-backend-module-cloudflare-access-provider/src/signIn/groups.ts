@@ -6,8 +6,8 @@ import {
   PROVISIONING_DEFAULTS,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { AuthResolverContext } from '@backstage/plugin-auth-node';
-import { printable } from '../audit';
-import { existingEntities, existingEntityRefs } from '../catalogLookups';
+import { withinEventBounds } from '../personSeen';
+import { existingEntities, existingEntityRefs } from './resolverContext';
 import { CloudflareAccessResult } from '../types';
 import { ResolverOptions } from './options';
 import { ENTITY_NAME } from './policy';
@@ -56,11 +56,10 @@ export function provisionedGroups(
   options: ResolverOptions,
 ): CloudflareAccessProvisionedGroup[] {
   return (result.unmappedAccessGroups ?? [])
-    .filter(({ id }) => id.length <= PERSON_SEEN_LIMITS.id)
+    .filter(({ id }) => withinEventBounds.id(id))
     .map(({ id, name, email }) => ({
       id,
-      // printable() may add an ellipsis past its bound: some room is left.
-      name: printable(name, PERSON_SEEN_LIMITS.name - 10),
+      name: withinEventBounds.name(name),
       ...(email && email.length <= PERSON_SEEN_LIMITS.email && { email }),
     }))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))

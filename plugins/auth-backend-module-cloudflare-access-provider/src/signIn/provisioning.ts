@@ -8,7 +8,11 @@ import {
   userSourceOf,
 } from '@cfaccess/plugin-cloudflare-access-node';
 import { AuthResolverContext } from '@backstage/plugin-auth-node';
-import { provisionedUserCount, registeredLocationOf } from '../catalogLookups';
+import {
+  clockOf,
+  provisionedUserCount,
+  registeredLocationOf,
+} from './resolverContext';
 import { CloudflareAccessNotAllowedError, isNotFound } from '../errors';
 import { NOT_ALLOWED_DETAILS } from '../refusals';
 import { CloudflareAccessResult } from '../types';
@@ -35,7 +39,7 @@ export class NewPeopleBound {
   constructor(private readonly options: ResolverOptions) {}
 
   async admit(ctx: AuthResolverContext, userEntityRef: string) {
-    const now = Date.now();
+    const now = clockOf(ctx).now();
     for (const [ref, at] of this.#admitted) {
       if (at <= now - HOUR_MS) {
         this.#admitted.delete(ref);

@@ -5,7 +5,7 @@ import {
   SignInResolverFactory,
 } from '@backstage/plugin-auth-node';
 import { CloudflareAccessConfig } from '../config';
-import { configError } from '../configReaders';
+import { cloudflareAccessConfigError } from '@cfaccess/plugin-cloudflare-access-node';
 import { CloudflareAccessResult } from '../types';
 import { CloudflareAccessSignInResolverOptions } from './options';
 
@@ -26,7 +26,7 @@ export function readResolvers(
 ): ConfiguredResolver[] {
   const entries = config.getOptionalConfigArray('signIn.resolvers') ?? [];
   if (entries.length === 0) {
-    throw configError(
+    throw cloudflareAccessConfigError(
       'signIn.resolvers',
       'is missing',
       'Add at least one, e.g. - resolver: emailMatchingUserEntityProfileEmail',
@@ -36,7 +36,7 @@ export function readResolvers(
     const key = `signIn.resolvers[${index}]`;
     const name = entry.getString('resolver');
     if (!Object.hasOwn(factories, name)) {
-      throw configError(
+      throw cloudflareAccessConfigError(
         `${key}.resolver`,
         `is '${name}': sign-in resolver '${name}' is not available; use one of ${Object.keys(
           factories,
@@ -54,7 +54,7 @@ export function readResolvers(
     }>();
     const provisions = options.provisionUsers === true;
     if (options.provisionGroups === true && !provisions) {
-      throw configError(
+      throw cloudflareAccessConfigError(
         `${key}.provisionGroups`,
         'keeps Groups for provisioned Users only',
         'Add provisionUsers: true (and allowedDomains) to that resolver, or remove provisionGroups',
@@ -64,7 +64,7 @@ export function readResolvers(
       provisions &&
       !(Array.isArray(options.allowedDomains) && options.allowedDomains.length)
     ) {
-      throw configError(
+      throw cloudflareAccessConfigError(
         `${key}.provisionUsers`,
         `signs in anyone Access lets through who has no User entity, so it needs auth.providers.cfaccess.${key}.allowedDomains`,
         'Set it to the email domains whose people may be provisioned, e.g. allowedDomains: [example.com]',
@@ -75,7 +75,7 @@ export function readResolvers(
       options.dangerouslyMatchAccessGroupsByName !== true &&
       accessConfig.accessGroups.size === 0
     ) {
-      throw configError(
+      throw cloudflareAccessConfigError(
         `${key}.ownershipFromAccessGroups`,
         'grants the catalog Groups that auth.providers.cfaccess.accessGroups maps Access group ids to, and accessGroups is empty',
         'Map each Access group to its Group: accessGroups: [{ id: <Access group id or group email>, entityRef: group:default/<name> }]. Groups are no longer matched by name, which anyone who can create a group in the identity provider could choose (see the migration guide)',

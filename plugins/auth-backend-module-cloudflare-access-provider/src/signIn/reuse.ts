@@ -8,6 +8,8 @@ import { decodeJwt } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { CloudflareAccessMetrics, SignInPrincipal } from '../metrics';
 import { MIN_TOKEN_LIFE_MS } from '../cache/sessionKeys';
+import { Clock, lruTimedBy } from '../clock';
+import { SignInDecision } from './catalogLookups';
 
 /**
  * A resolved sign-in as the shared cache stores it (JSON): who and what they
@@ -20,9 +22,10 @@ type SharedSignIn = {
   reuseUntil: number;
 };
 
-/** A sign-in as the chain hands it back: the result, and what kind of sign-in it was. */
+/** A sign-in as the chain hands it back: the result, who it was decided to be, and what kind of sign-in it was. */
 export type SignedIn = {
   result: BackstageSignInResult;
+  decided: SignInDecision;
   principal: SignInPrincipal;
 };
 
@@ -33,14 +36,18 @@ type IssuedSignIn = SignedIn & { reuseUntil: number };
 const ISSUED_SIGN_INS_MAX = 10_000;
 
 export class SignInReuse {
-  readonly #issued = new LRUCache<string, IssuedSignIn>({
-    max: ISSUED_SIGN_INS_MAX,
-  });
+  readonly #issued: LRUCache<string, IssuedSignIn>;
 
   constructor(
     private readonly cache: CacheService,
     private readonly metrics: CloudflareAccessMetrics,
-  ) {}
+    private readonly clock: Clock,
+  ) {
+    this.#issued = new LRUCache({
+      max: ISSUED_SIGN_INS_MAX,
+      ...lruTimedBy(clock),
+    });
+  }
 
   /**
    * The session's sign-in while it is reused: this replica's token, or a
@@ -53,30 +60,32 @@ export class SignInReuse {
     principalOf: (userEntityRef: string) => SignInPrincipal,
   ): Promise<SignedIn | undefined> {
     const mine = this.#issued.get(key);
-    if (mine && mine.reuseUntil > Date.now()) {
+    if (mine && mine.reuseUntil > this.clock.now()) {
       this.metrics.cacheRead({ layer: 'memory', result: 'hit' });
       return mine;
     }
     const shared = await this.cache.get<SharedSignIn>(key);
-    if (!shared || shared.reuseUntil <= Date.now()) {
+    if (!shared || shared.reuseUntil <= this.clock.now()) {
       return undefined;
     }
-    const result = await ctx.issueToken({
-      claims: { sub: shared.userEntityRef, ent: shared.ownershipEntityRefs },
-    });
-    const signedIn = { result, principal: principalOf(shared.userEntityRef) };
+    const decided = {
+      sub: shared.userEntityRef,
+      ent: shared.ownershipEntityRefs,
+    };
+    const result = await ctx.issueToken({ claims: decided });
+    const signedIn = {
+      result,
+      decided,
+      principal: principalOf(shared.userEntityRef),
+    };
     this.#keep(key, signedIn, shared.reuseUntil);
     return signedIn;
   }
 
   /** Shares a resolved sign-in until `reuseUntil`, and keeps this replica's token for it. */
-  async share(
-    key: string,
-    signedIn: SignedIn,
-    claims: { sub: string; ent?: string[] },
-    reuseUntil: number,
-  ) {
-    const ttl = reuseUntil - Date.now();
+  async share(key: string, signedIn: SignedIn, reuseUntil: number) {
+    const claims = signedIn.decided;
+    const ttl = reuseUntil - this.clock.now();
     if (ttl <= 0) {
       return;
     }
@@ -93,13 +102,14 @@ export class SignInReuse {
 
   /** Keeps a token this replica issued for as long as the sign-in is reused and the token has life left. */
   #keep(key: string, signedIn: SignedIn, reuseUntil: number) {
+    // The token's life is the auth plugin's to decide (auth.backstageTokenExpiration): read from what it issued.
     const { exp } = decodeJwt(signedIn.result.token);
     const until = Math.min(reuseUntil, (exp ?? 0) * 1000 - MIN_TOKEN_LIFE_MS);
-    if (until > Date.now()) {
+    if (until > this.clock.now()) {
       this.#issued.set(
         key,
         { ...signedIn, reuseUntil: until },
-        { ttl: until - Date.now() },
+        { ttl: until - this.clock.now() },
       );
     }
   }

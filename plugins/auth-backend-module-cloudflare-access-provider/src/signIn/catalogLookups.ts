@@ -11,93 +11,22 @@ import {
   AuthResolverCatalogUserQuery,
   AuthResolverContext,
 } from '@backstage/plugin-auth-node';
-import { isCloudflareAccessProvisioned } from '@cfaccess/plugin-cloudflare-access-node';
 import {
   CloudflareAccessNotAllowedError,
   isConflict,
   isNotFound,
-} from './errors';
-import { SessionKeys } from './cache/sessionKeys';
-import { NOT_ALLOWED_DETAILS } from './refusals';
+} from '../errors';
+import { SessionKeys } from '../cache/sessionKeys';
+import { Clock } from '../clock';
+import { NOT_ALLOWED_DETAILS } from '../refusals';
+import {
+  CatalogRefChecker,
+  ChainResolverContext,
+  RegisteredLocationFinder,
+} from './resolverContext';
 
 /** A catalog answer as the cache service stores it (JSON): what the catalog said, and when. */
 type CachedAnswer<T> = { value: T; at: number };
-
-/** An entity that exists in the catalog, and whether the catalog module provisioned it. */
-export type ExistingEntity = { entityRef: string; provisioned: boolean };
-
-/** Lists which of some entity refs exist in the catalog, in one request. */
-export type CatalogRefChecker = (refs: string[]) => Promise<ExistingEntity[]>;
-
-/** The location registered through the catalog API that an entity comes from, if it does. */
-export type RegisteredLocationFinder = (entityRef: string) => Promise<unknown>;
-
-/** What the module's sign-in chain knows how to ask the catalog, for the resolver contexts it builds. */
-type CatalogQuestions = {
-  existing?: CatalogRefChecker;
-  registeredLocation?: RegisteredLocationFinder;
-  provisionedUsers?: () => Promise<number>;
-};
-const catalogQuestions = new WeakMap<AuthResolverContext, CatalogQuestions>();
-
-/**
- * Which of `refs` exist in the catalog: one batched request in this module's
- * sign-in chain, else one lookup per ref (callers bound `refs` by config).
- */
-export async function existingEntities(
-  ctx: AuthResolverContext,
-  refs: string[],
-): Promise<ExistingEntity[]> {
-  const check = catalogQuestions.get(ctx)?.existing;
-  if (check) {
-    return check(refs);
-  }
-  const found = await Promise.all(
-    refs.map(async ref => {
-      try {
-        const { entity } = await ctx.findCatalogUser({ entityRef: ref });
-        return [
-          {
-            entityRef: stringifyEntityRef(entity),
-            provisioned: isCloudflareAccessProvisioned(entity),
-          },
-        ];
-      } catch (error) {
-        if (isNotFound(error)) {
-          return [];
-        }
-        throw error;
-      }
-    }),
-  );
-  return found.flat();
-}
-
-/** Which of `refs` exist in the catalog. */
-export async function existingEntityRefs(
-  ctx: AuthResolverContext,
-  refs: string[],
-): Promise<string[]> {
-  return (await existingEntities(ctx, refs)).map(({ entityRef }) => entityRef);
-}
-
-/**
- * The location registered through the catalog API that an entity comes
- * from, where the sign-in chain can ask; undefined elsewhere.
- */
-export async function registeredLocationOf(
-  ctx: AuthResolverContext,
-  entityRef: string,
-): Promise<unknown> {
-  return catalogQuestions.get(ctx)?.registeredLocation?.(entityRef);
-}
-
-/** How many Users are provisioned, where the sign-in chain can ask; undefined elsewhere. */
-export async function provisionedUserCount(
-  ctx: AuthResolverContext,
-): Promise<number | undefined> {
-  return catalogQuestions.get(ctx)?.provisionedUsers?.();
-}
 
 /**
  * Lists the entity refs a catalog user query matches, when it matches
@@ -108,9 +37,14 @@ export type CatalogUserRefFinder = (
   query: AuthResolverCatalogUserQuery,
 ) => Promise<string[]>;
 
-/** The resolver context one sign-in uses, and how old the catalog answers it used are. */
+/** Who a sign-in was decided to be: the claims of the Backstage token issued for it. */
+export type SignInDecision = { sub: string; ent?: string[] };
+
+/** The resolver context one sign-in uses, what was decided in it, and how old the catalog answers it used are. */
 export type CatalogLookups = {
   ctx: AuthResolverContext;
+  /** The claims of the last token issued in this context; undefined if none was. */
+  decided(): SignInDecision | undefined;
   /** When the oldest catalog answer used so far was read from the catalog; undefined if none was. */
   oldestAnswerAt(): number | undefined;
 };
@@ -142,6 +76,7 @@ export function catalogLookups(
     findRegisteredLocations?: RegisteredLocationFinder;
     countProvisionedUsers?: () => Promise<number>;
     reuse?: { cache: CacheService; keys: SessionKeys; ttlMs: number };
+    clock: Clock;
   },
 ): CatalogLookups {
   const {
@@ -150,8 +85,10 @@ export function catalogLookups(
     findRegisteredLocations,
     countProvisionedUsers,
     reuse,
+    clock,
   } = options;
   let oldest: number | undefined;
+  let decided: SignInDecision | undefined;
   const used = (at: number) => {
     oldest = oldest === undefined ? at : Math.min(oldest, at);
   };
@@ -192,7 +129,7 @@ export function catalogLookups(
       used(cached.at);
       return cached.value;
     }
-    const answer = { value: await ask(), at: Date.now() };
+    const answer = { value: await ask(), at: clock.now() };
     await reuse.cache.set(key, answer as CachedAnswer<T> & JsonObject, {
       ttl: reuse.ttlMs,
     });
@@ -204,8 +141,12 @@ export function catalogLookups(
     entity: await reused('catalog-user', query, () => askCatalog(query)),
   });
 
-  const lookups: AuthResolverContext = {
-    issueToken: params => ctx.issueToken(params),
+  const issueToken: AuthResolverContext['issueToken'] = params => {
+    decided = { sub: params.claims.sub, ent: params.claims.ent };
+    return ctx.issueToken(params);
+  };
+  const lookups: ChainResolverContext = {
+    issueToken,
     resolveOwnershipEntityRefs: entity =>
       ctx.resolveOwnershipEntityRefs(entity),
     findCatalogUser,
@@ -230,18 +171,23 @@ export function catalogLookups(
         );
         ent = [sub];
       }
-      return ctx.issueToken({ claims: { sub, ent } });
+      return issueToken({ claims: { sub, ent } });
+    },
+    cloudflareAccess: {
+      existing:
+        findExistingRefs &&
+        (refs =>
+          reused('catalog-entities', [...refs].sort(), () =>
+            findExistingRefs(refs),
+          )),
+      registeredLocation: findRegisteredLocations,
+      provisionedUsers: countProvisionedUsers,
+      clock,
     },
   };
-  catalogQuestions.set(lookups, {
-    existing:
-      findExistingRefs &&
-      (refs =>
-        reused('catalog-entities', [...refs].sort(), () =>
-          findExistingRefs(refs),
-        )),
-    registeredLocation: findRegisteredLocations,
-    provisionedUsers: countProvisionedUsers,
-  });
-  return { ctx: lookups, oldestAnswerAt: () => oldest };
+  return {
+    ctx: lookups,
+    decided: () => decided,
+    oldestAnswerAt: () => oldest,
+  };
 }
