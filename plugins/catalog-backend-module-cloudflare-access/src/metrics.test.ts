@@ -1,8 +1,6 @@
 /** Both modules' metrics through a real OpenTelemetry SDK and Prometheus exporter, read as Prometheus scrapes them. */
 import { metricsServiceFactory } from '@backstage/backend-defaults/alpha';
-import authPlugin from '@backstage/plugin-auth-backend';
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import cfaccessModule from '@cfaccess/plugin-auth-backend-module-cloudflare-access-provider';
 import { metrics } from '@opentelemetry/api';
 import {
   PrometheusExporter,
@@ -10,24 +8,64 @@ import {
 } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { parseScrape, Scrape, total } from '../../../scripts/prometheusText';
-import { sqliteFileDatabase, TestDatabase } from './__testUtils__/databases';
 import {
-  ProvisioningBackend,
-  startProvisioningBackend,
-} from './__testUtils__/testBackend';
+  useProvisioningBackend,
+  withAuthModule,
+} from './__testUtils__/provisioningFixture';
 
 jest.setTimeout(60_000);
 
 describe('metrics', () => {
   const exporter = new PrometheusExporter({ preventServerStart: true });
   let emulator: AccessEmulator;
-  let database: TestDatabase;
-  let backend: ProvisioningBackend;
+
+  beforeAll(async () => {
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [exporter] }));
+    emulator = await startAccessEmulator({ audience: 'aud' });
+  });
+
+  const backend = useProvisioningBackend(() =>
+    withAuthModule(
+      emulator.url,
+      {
+        identityTimeout: '500ms',
+        signIn: {
+          resolvers: [
+            {
+              resolver: 'emailMatchingUserEntityProfileEmail',
+              allowedDomains: ['example.com'],
+              provisionUsers: true,
+            },
+          ],
+        },
+      },
+      // The real metrics service, on the global meter provider, instead of the test backend's mock.
+      [metricsServiceFactory],
+    ),
+  );
+
+  afterAll(async () => {
+    await emulator?.close();
+    metrics.disable();
+  });
 
   /** What Prometheus would read now. */
   async function scrape(): Promise<Scrape> {
     const { resourceMetrics } = await exporter.collect();
     return parseScrape(new PrometheusSerializer().serialize(resourceMetrics));
+  }
+
+  /** How much each series grew from one scrape to the next; `signIns` for cfaccess_sign_ins_total by its labels. */
+  function growth(before: Scrape, after: Scrape) {
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      total(after, name, labels) - total(before, name, labels);
+    const signIns = (outcome: string, principal: string, reason?: string) =>
+      delta('cfaccess_sign_ins_total', {
+        cfaccess_outcome: outcome,
+        cfaccess_principal: principal,
+        ...(reason ? { cfaccess_reason: reason } : {}),
+      });
+    return { delta, signIns };
   }
 
   async function refresh(token?: string) {
@@ -37,47 +75,6 @@ describe('metrics', () => {
     await res.body?.cancel();
     return res.status;
   }
-
-  beforeAll(async () => {
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [exporter] }));
-    emulator = await startAccessEmulator({ audience: 'aud' });
-    database = await sqliteFileDatabase();
-    backend = await startProvisioningBackend({
-      database: database.config,
-      clock: () => new Date(),
-      // The real metrics service, on the global meter provider, instead of the test backend's mock.
-      features: [authPlugin, cfaccessModule, metricsServiceFactory],
-      config: {
-        app: { baseUrl: 'http://localhost:3000' },
-        auth: {
-          providers: {
-            cfaccess: {
-              teamDomain: emulator.url,
-              audience: 'aud',
-              identityTimeout: '500ms',
-              signIn: {
-                resolvers: [
-                  {
-                    resolver: 'emailMatchingUserEntityProfileEmail',
-                    allowedDomains: ['example.com'],
-                    provisionUsers: true,
-                  },
-                ],
-              },
-            },
-          },
-        },
-      },
-    });
-    await backend.waitForUser('grace');
-  });
-
-  afterAll(async () => {
-    await backend?.stop();
-    await database?.dispose();
-    await emulator?.close();
-    metrics.disable();
-  });
 
   afterEach(() => emulator.setEndpointMode('identity', 'ok'));
 
@@ -91,29 +88,10 @@ describe('metrics', () => {
     expect(await refresh(stranger.token)).toBe(403);
 
     const after = await scrape();
-    const delta = (name: string, labels: Record<string, string>) =>
-      total(after, name, labels) - total(before, name, labels);
-    expect(
-      delta('cfaccess_sign_ins_total', {
-        cfaccess_outcome: 'signed_in',
-        cfaccess_principal: 'person',
-        cfaccess_reason: 'none',
-      }),
-    ).toBe(2);
-    expect(
-      delta('cfaccess_sign_ins_total', {
-        cfaccess_outcome: 'refused',
-        cfaccess_reason: 'missing',
-        cfaccess_principal: 'unknown',
-      }),
-    ).toBe(1);
-    expect(
-      delta('cfaccess_sign_ins_total', {
-        cfaccess_outcome: 'refused',
-        cfaccess_reason: 'domain',
-        cfaccess_principal: 'person',
-      }),
-    ).toBe(1);
+    const { delta, signIns } = growth(before, after);
+    expect(signIns('signed_in', 'person', 'none')).toBe(2);
+    expect(signIns('refused', 'unknown', 'missing')).toBe(1);
+    expect(signIns('refused', 'person', 'domain')).toBe(1);
     // Two sessions, one get-identity call each; the second refresh was answered from memory.
     expect(
       delta('cfaccess_get_identity_calls_total', { cfaccess_outcome: 'ok' }),
@@ -153,22 +131,9 @@ describe('metrics', () => {
     const slow = await emulator.signIn('grace.hopper@example.com');
     expect(await refresh(slow.token)).toBe(200);
 
-    const after = await scrape();
-    const delta = (name: string, labels: Record<string, string>) =>
-      total(after, name, labels) - total(before, name, labels);
-    expect(
-      delta('cfaccess_sign_ins_total', {
-        cfaccess_outcome: 'refused',
-        cfaccess_reason: 'session_ended',
-        cfaccess_principal: 'person',
-      }),
-    ).toBe(1);
-    expect(
-      delta('cfaccess_sign_ins_total', {
-        cfaccess_outcome: 'degraded',
-        cfaccess_principal: 'person',
-      }),
-    ).toBe(2);
+    const { delta, signIns } = growth(before, await scrape());
+    expect(signIns('refused', 'person', 'session_ended')).toBe(1);
+    expect(signIns('degraded', 'person')).toBe(2);
     for (const outcome of ['ended', 'error', 'timeout']) {
       expect(
         delta('cfaccess_get_identity_calls_total', {

@@ -11,11 +11,8 @@ import {
   sqliteFileDatabase,
   TestDatabase,
 } from './__testUtils__/databases';
-import {
-  personSeen,
-  ProvisioningBackend,
-  startProvisioningBackend,
-} from './__testUtils__/testBackend';
+import { useProvisioningBackend } from './__testUtils__/provisioningFixture';
+import { logRecord, personSeen } from './__testUtils__/testBackend';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -36,31 +33,10 @@ if (isPostgresAvailable() || process.env.CI) {
 }
 
 describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
-  let database: TestDatabase;
-  let backend: ProvisioningBackend;
-  // The module's clock: real time plus what the removal test adds.
-  let clockOffsetMs = 0;
-  const clock = () => new Date(Date.now() + clockOffsetMs);
-  const start = () =>
-    startProvisioningBackend({
-      database: database.config,
-      clock,
-      providerConfig: { removeAfter: '30d' },
-    });
-
-  beforeAll(async () => {
-    database = await createDatabase();
-    backend = await start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await backend?.stop();
-    await database?.dispose();
-  }, 60_000);
-
-  afterEach(() => {
-    clockOffsetMs = 0;
-  });
+  const backend = useProvisioningBackend(
+    () => ({ providerConfig: { removeAfter: '30d' } }),
+    { createDatabase },
+  );
 
   it('provisions an unknown person as a User with their email, name, Access id and Groups', async () => {
     await backend.publish(
@@ -208,12 +184,12 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
     await backend.waitForUser('after.grace_example.com');
     expect(await backend.getUser('grace.hopper_example.com')).toBeUndefined();
     expect(backend.logs).toContainEqual(
-      expect.objectContaining({
-        level: 'debug',
-        message: expect.stringContaining(
+      logRecord(
+        'debug',
+        expect.stringContaining(
           'Not provisioning user:default/grace.hopper_example.com',
         ),
-      }),
+      ),
     );
   });
 
@@ -229,11 +205,10 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
     // No sync: the catalog processing the new User hands the provisioned one over.
     await backend.waitForNoUser('later.listed_example.com');
     expect(backend.logs).toContainEqual(
-      expect.objectContaining({
-        level: 'info',
-        message:
-          'Handed user:default/later.listed_example.com over to user:default/listed-by-hand, which has the same email',
-      }),
+      logRecord(
+        'info',
+        'Handed user:default/later.listed_example.com over to user:default/listed-by-hand, which has the same email',
+      ),
     );
   });
 
@@ -270,9 +245,7 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
   it('keeps provisioned Users across a restart, with no new event', async () => {
     await backend.publish(personSeen('restart@example.com'));
     await backend.waitForUser('restart_example.com');
-    await backend.stop();
-
-    backend = await start();
+    await backend.restart();
     // The start re-emitted everyone from the table as the provider's whole
     // set, so a User missing from the table would already be gone.
     const users = [
@@ -289,25 +262,20 @@ describe.each(databases)('provisioning on %s', (_name, createDatabase) => {
     await backend.publish(personSeen('leaving@example.com'));
     await backend.waitForUser('leaving_example.com');
 
-    clockOffsetMs = 31 * DAY_MS;
     // Seen at the moved time: stays.
-    await backend.publish(
-      personSeen('staying@example.com', { seenAt: clock().toISOString() }),
-    );
-    await backend.waitForUser('staying_example.com');
-    await backend.runSync();
+    await backend.syncLater(31 * DAY_MS, 'staying@example.com');
 
     await backend.waitForNoUser('leaving_example.com');
     await backend.waitForNoUser('jane.doe_example.com');
     expect(await backend.getUser('staying_example.com')).toBeDefined();
     expect(await backend.getUser('grace')).toBeDefined();
     expect(backend.logs).toContainEqual(
-      expect.objectContaining({
-        level: 'info',
-        message: expect.stringMatching(
+      logRecord(
+        'info',
+        expect.stringMatching(
           /^Synced 1 provisioned Users; removed \d+ not seen within removeAfter and 0 now kept elsewhere$/,
         ),
-      }),
+      ),
     );
   });
 });

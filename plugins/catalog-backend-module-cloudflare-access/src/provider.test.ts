@@ -1,10 +1,6 @@
 /** The provider on the module's own clock: a sighting from the future ages like one of now, and a restart re-emits the table. */
-import { sqliteFileDatabase, TestDatabase } from './__testUtils__/databases';
-import {
-  personSeen,
-  ProvisioningBackend,
-  startProvisioningBackend,
-} from './__testUtils__/testBackend';
+import { useProvisioningBackend } from './__testUtils__/provisioningFixture';
+import { personSeen } from './__testUtils__/testBackend';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -12,28 +8,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 jest.setTimeout(60_000);
 
 describe('the provisioning provider', () => {
-  let database: TestDatabase;
-  let backend: ProvisioningBackend;
-  // The module's clock: real time plus what a test adds.
-  let clockOffsetMs = 0;
-  const clock = () => new Date(Date.now() + clockOffsetMs);
-  const start = () =>
-    startProvisioningBackend({
-      database: database.config,
-      clock,
-      providerConfig: { removeAfter: '30d' },
-    });
-
-  beforeEach(async () => {
-    clockOffsetMs = 0;
-    database = await sqliteFileDatabase();
-    backend = await start();
-  });
-
-  afterEach(async () => {
-    await backend?.stop();
-    await database?.dispose();
-  });
+  const backend = useProvisioningBackend(
+    () => ({ providerConfig: { removeAfter: '30d' } }),
+    { each: true },
+  );
 
   it('ages a sighting dated in the future from the time it arrived', async () => {
     await backend.publish(
@@ -43,12 +21,7 @@ describe('the provisioning provider', () => {
     );
     await backend.waitForUser('from.the.future_example.com');
 
-    clockOffsetMs = 31 * DAY_MS;
-    await backend.publish(
-      personSeen('seen.now@example.com', { seenAt: clock().toISOString() }),
-    );
-    await backend.waitForUser('seen.now_example.com');
-    await backend.runSync();
+    await backend.syncLater(31 * DAY_MS, 'seen.now@example.com');
 
     await backend.waitForNoUser('from.the.future_example.com');
     expect(
@@ -73,10 +46,8 @@ describe('the provisioning provider', () => {
     );
     expect(deleted.status).toBe(204);
     await backend.waitForNoUser('comes.back_example.com');
-    await backend.stop();
-
     // No event and no scheduled sync (its first run is half an hour away): only the start syncs.
-    backend = await start();
+    await backend.restart();
     await backend.waitForUser('comes.back_example.com');
     await backend.waitForNoUser('long.gone_example.com');
     expect(await backend.getUser('comes.back_example.com')).toMatchObject({

@@ -1,31 +1,30 @@
 /** Provisioning as an attacker would try it: names, Groups and memberships that are not theirs, forged events, floods. */
 import { provisionedGroupEntityName } from '@cfaccess/plugin-cloudflare-access-node';
-import { sqliteFileDatabase, TestDatabase } from './__testUtils__/databases';
+import { useProvisioningBackend } from './__testUtils__/provisioningFixture';
 import {
+  logRecord,
   personSeen,
   PROVISIONING_AUTH_CONFIG,
-  ProvisioningBackend,
-  startProvisioningBackend,
 } from './__testUtils__/testBackend';
 
 jest.setTimeout(30_000);
 
+/** A person seen in these Access groups (id: name), each to be provisioned as a Group. */
+const seenInGroups = (email: string, groups: Record<string, string>) =>
+  personSeen(email, {
+    accessGroupIds: Object.keys(groups),
+    provisionedGroups: Object.entries(groups).map(([id, name]) => ({
+      id,
+      name,
+    })),
+  });
+
+/** The ref of the Group provisioned for this Access group. */
+const provisionedGroupRef = (id: string) =>
+  `group:default/${provisionedGroupEntityName(id)}`;
+
 describe('the person-seen event is a claim, checked', () => {
-  let database: TestDatabase;
-  let backend: ProvisioningBackend;
-
-  beforeAll(async () => {
-    database = await sqliteFileDatabase();
-    backend = await startProvisioningBackend({
-      database: database.config,
-      clock: () => new Date(),
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await backend?.stop();
-    await database?.dispose();
-  }, 60_000);
+  const backend = useProvisioningBackend();
 
   /** Publishes a marker person after `publish` and waits for them: what came before has been handled. */
   async function settled(marker: string) {
@@ -109,11 +108,10 @@ describe('the person-seen event is a claim, checked', () => {
       kept?.metadata.annotations?.['backstage.io/managed-by-location'],
     ).toBe('test:operator');
     expect(backend.logs).toContainEqual(
-      expect.objectContaining({
-        level: 'warn',
-        message:
-          'Not provisioning user:default/pat.o_brien_example.com: another source keeps an entity of that name',
-      }),
+      logRecord(
+        'warn',
+        'Not provisioning user:default/pat.o_brien_example.com: another source keeps an entity of that name',
+      ),
     );
   });
 
@@ -126,18 +124,13 @@ describe('the person-seen event is a claim, checked', () => {
       spec: { type: 'team', children: [] },
     });
     await backend.publish(
-      personSeen('joiner@example.com', {
-        accessGroupIds: ['captured', 'own-group'],
-        provisionedGroups: [
-          { id: 'captured', name: 'Captured' },
-          { id: 'own-group', name: 'Own' },
-        ],
+      seenInGroups('joiner@example.com', {
+        captured: 'Captured',
+        'own-group': 'Own',
       }),
     );
     const user = await backend.waitForUser('joiner_example.com');
-    expect(user.spec?.memberOf).toEqual([
-      `group:default/${provisionedGroupEntityName('own-group')}`,
-    ]);
+    expect(user.spec?.memberOf).toEqual([provisionedGroupRef('own-group')]);
     const group = await backend.getGroup(name);
     expect(
       group?.metadata.annotations?.['backstage.io/managed-by-location'],
@@ -162,52 +155,26 @@ describe('the person-seen event is a claim, checked', () => {
     await settled('after-victim');
     expect(await backend.getUser('victim_example.com')).toBeDefined();
     expect(backend.logs).toContainEqual(
-      expect.objectContaining({
-        level: 'info',
-        message: expect.stringMatching(/and 0 now kept elsewhere$/),
-      }),
+      logRecord('info', expect.stringMatching(/and 0 now kept elsewhere$/)),
     );
   });
 });
 
 describe('provisioning is bounded', () => {
-  let database: TestDatabase;
-  let backend: ProvisioningBackend;
-
-  beforeAll(async () => {
-    database = await sqliteFileDatabase();
+  const backend = useProvisioningBackend(() => {
     const auth = structuredClone(PROVISIONING_AUTH_CONFIG) as any;
     Object.assign(auth.providers.cfaccess.signIn.resolvers[0], {
       maxProvisionedUsers: 2,
       maxProvisionedGroupsPerUser: 1,
     });
-    backend = await startProvisioningBackend({
-      database: database.config,
-      clock: () => new Date(),
-      config: { auth },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await backend?.stop();
-    await database?.dispose();
-  }, 60_000);
+    return { config: { auth } };
+  });
 
   it('provisions no new person past maxProvisionedUsers, warns once, and keeps those provisioned', async () => {
-    await backend.publish(
-      personSeen('one@example.com', {
-        accessGroupIds: ['a', 'b'],
-        provisionedGroups: [
-          { id: 'a', name: 'A' },
-          { id: 'b', name: 'B' },
-        ],
-      }),
-    );
+    await backend.publish(seenInGroups('one@example.com', { a: 'A', b: 'B' }));
     const one = await backend.waitForUser('one_example.com');
     // maxProvisionedGroupsPerUser: the first by id only.
-    expect(one.spec?.memberOf).toEqual([
-      `group:default/${provisionedGroupEntityName('a')}`,
-    ]);
+    expect(one.spec?.memberOf).toEqual([provisionedGroupRef('a')]);
     await backend.publish(personSeen('two@example.com'));
     await backend.waitForUser('two_example.com');
     for (const flood of ['x+1', 'x+2', 'x+3']) {

@@ -1,65 +1,16 @@
 /** Both modules in one real backend: a sign-in through a real emulator token provisions the person. */
-import authPlugin from '@backstage/plugin-auth-backend';
+import { JsonObject } from '@backstage/config';
 import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import cfaccessModule from '@cfaccess/plugin-auth-backend-module-cloudflare-access-provider';
 import { decodeJwt } from 'jose';
-import { sqliteFileDatabase, TestDatabase } from './__testUtils__/databases';
 import {
-  ProvisioningBackend,
-  startProvisioningBackend,
-} from './__testUtils__/testBackend';
+  useProvisioningBackend,
+  withAuthModule,
+} from './__testUtils__/provisioningFixture';
 
 jest.setTimeout(30_000);
 
 describe('signing in through Cloudflare Access provisions the person', () => {
   let emulator: AccessEmulator;
-  let database: TestDatabase;
-  let backend: ProvisioningBackend;
-
-  const start = (provider: Record<string, unknown> = {}) =>
-    startProvisioningBackend({
-      database: database.config,
-      clock: () => new Date(),
-      features: [authPlugin, cfaccessModule],
-      config: {
-        app: { baseUrl: 'http://localhost:3000' },
-        auth: {
-          providers: {
-            cfaccess: {
-              teamDomain: emulator.url,
-              audience: 'aud',
-              // Every refresh asks the catalog, so a User added mid-test is seen at once.
-              signInCacheDuration: 0,
-              ...provider,
-              accessGroups: [
-                { id: 'g-platform', entityRef: 'group:default/platform' },
-                { id: 'g-missing', entityRef: 'group:default/missing' },
-              ],
-              signIn: {
-                resolvers: [
-                  // Never signs anyone in as a provisioned User: it does not provision.
-                  { resolver: 'idMatchingUserEntityAnnotation' },
-                  {
-                    resolver: 'emailMatchingUserEntityProfileEmail',
-                    allowedDomains: ['example.com'],
-                    provisionUsers: true,
-                    provisionGroups: true,
-                  },
-                ],
-              },
-            },
-          },
-        },
-      },
-    });
-
-  async function refresh(email: string, groups?: string[]) {
-    const { token } = await emulator.signIn(email, groups && { groups });
-    const res = await fetch(`${backend.url}/api/auth/cfaccess/refresh`, {
-      headers: { 'cf-access-jwt-assertion': token },
-    });
-    return { status: res.status, body: await res.json() };
-  }
 
   beforeAll(async () => {
     emulator = await startAccessEmulator({
@@ -76,15 +27,73 @@ describe('signing in through Cloudflare Access provisions the person', () => {
         },
       ],
     });
-    database = await sqliteFileDatabase();
-    backend = await start();
-  }, 60_000);
+  });
 
-  afterAll(async () => {
-    await backend?.stop();
-    await database?.dispose();
-    await emulator?.close();
-  }, 60_000);
+  const options = (provider: JsonObject = {}) =>
+    withAuthModule(emulator.url, {
+      // Every refresh asks the catalog, so a User added mid-test is seen at once.
+      signInCacheDuration: 0,
+      ...provider,
+      accessGroups: [
+        { id: 'g-platform', entityRef: 'group:default/platform' },
+        { id: 'g-missing', entityRef: 'group:default/missing' },
+      ],
+      signIn: {
+        resolvers: [
+          // Never signs anyone in as a provisioned User: it does not provision.
+          { resolver: 'idMatchingUserEntityAnnotation' },
+          {
+            resolver: 'emailMatchingUserEntityProfileEmail',
+            allowedDomains: ['example.com'],
+            provisionUsers: true,
+            provisionGroups: true,
+          },
+        ],
+      },
+    });
+  const backend = useProvisioningBackend(options);
+
+  afterAll(() => emulator?.close());
+
+  async function refresh(email: string, groups?: string[]) {
+    const { token } = await emulator.signIn(email, groups && { groups });
+    const res = await fetch(`${backend.url}/api/auth/cfaccess/refresh`, {
+      headers: { 'cf-access-jwt-assertion': token },
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
+  /**
+   * Signs `name`@example.com in as their provisioned User, lets `addUser` add
+   * a User of the team platform with their email, and signs them in again.
+   */
+  async function signInAgainAfter(
+    name: string,
+    addUser: (user: {
+      name: string;
+      email: string;
+      memberOf: string[];
+    }) => Promise<void>,
+    otherName: string,
+  ) {
+    const email = `${name}@example.com`;
+    const first = await refresh(email);
+    expect(first.body.backstageIdentity.identity.userEntityRef).toBe(
+      `user:default/${name}_example.com`,
+    );
+    await backend.waitForUser(`${name}_example.com`);
+    await addUser({ name: otherName, email, memberOf: ['platform'] });
+    const second = await refresh(email);
+    expect(second.status).toBe(200);
+    return second.body.backstageIdentity.identity;
+  }
+
+  /** The identity of a person signed in as `ref`, owning nothing else. */
+  const ownUserOnly = (ref: string) => ({
+    type: 'user',
+    userEntityRef: ref,
+    ownershipEntityRefs: [ref],
+  });
 
   it('signs an unknown person in as their new User at once; the User and its memberOf follow; a restart keeps them', async () => {
     const { status, body } = await refresh('newbie@example.com');
@@ -116,8 +125,7 @@ describe('signing in through Cloudflare Access provisions the person', () => {
     const group = await backend.waitForGroup('access-group-g-unmapped');
     expect(group.metadata.title).toBe('admins');
 
-    await backend.stop();
-    backend = await start();
+    await backend.restart();
     await backend.waitForUser('newbie_example.com');
     // Now found in the catalog: the same User, with the catalog's ownership.
     const again = await refresh('newbie@example.com');
@@ -143,47 +151,25 @@ describe('signing in through Cloudflare Access provisions the person', () => {
   });
 
   it('signs a provisioned person in as the User kept elsewhere once there is one', async () => {
-    const first = await refresh('late@example.com');
-    expect(first.body.backstageIdentity.identity.userEntityRef).toBe(
-      'user:default/late_example.com',
+    const identity = await signInAgainAfter(
+      'late',
+      user => backend.addUserByHand(user),
+      'late-by-hand',
     );
-    await backend.waitForUser('late_example.com');
-    await backend.addUserByHand({
-      name: 'late-by-hand',
-      email: 'late@example.com',
-      memberOf: ['platform'],
-    });
-
     // Two Users have the email until the next sync: the one kept elsewhere wins.
-    const second = await refresh('late@example.com');
-    expect(second.status).toBe(200);
-    expect(second.body.backstageIdentity.identity.userEntityRef).toBe(
-      'user:default/late-by-hand',
-    );
+    expect(identity.userEntityRef).toBe('user:default/late-by-hand');
     await backend.runSync();
     await backend.waitForNoUser('late_example.com');
   });
 
   it('never yields to a User registered through the catalog API with the person’s email and a team', async () => {
-    const first = await refresh('target@example.com');
-    expect(first.body.backstageIdentity.identity.userEntityRef).toBe(
-      'user:default/target_example.com',
+    const identity = await signInAgainAfter(
+      'target',
+      // Anyone signed in can do this where User is in the global rules and the permission framework is off.
+      user => backend.registerLocationWithUser(user),
+      'target-by-api',
     );
-    await backend.waitForUser('target_example.com');
-    // Anyone signed in can do this where User is in the global rules and the permission framework is off.
-    await backend.registerLocationWithUser({
-      name: 'target-by-api',
-      email: 'target@example.com',
-      memberOf: ['platform'],
-    });
-
-    const second = await refresh('target@example.com');
-    expect(second.status).toBe(200);
-    expect(second.body.backstageIdentity.identity).toEqual({
-      type: 'user',
-      userEntityRef: 'user:default/target_example.com',
-      ownershipEntityRefs: ['user:default/target_example.com'],
-    });
+    expect(identity).toEqual(ownUserOnly('user:default/target_example.com'));
     await backend.runSync();
     expect(await backend.getUser('target_example.com')).toBeDefined();
   });
@@ -222,19 +208,15 @@ describe('signing in through Cloudflare Access provisions the person', () => {
 
     const res = await refresh('attacker@example.com');
     expect(res.status).toBe(200);
-    expect(res.body.backstageIdentity.identity).toEqual({
-      type: 'user',
-      userEntityRef: 'user:default/attacker_example.com',
-      ownershipEntityRefs: ['user:default/attacker_example.com'],
-    });
+    expect(res.body.backstageIdentity.identity).toEqual(
+      ownUserOnly('user:default/attacker_example.com'),
+    );
   });
 
   it('signs a person in as their own User within sessionCheckInterval of the catalog having it, whatever the reuse', async () => {
-    await backend.stop();
-    backend = await start({
-      signInCacheDuration: '60s',
-      sessionCheckInterval: '1s',
-    });
+    await backend.restart(
+      options({ signInCacheDuration: '60s', sessionCheckInterval: '1s' }),
+    );
     try {
       // As in the first seconds after a start: their User is not read yet.
       const { token } = await emulator.signIn('early@example.com');
@@ -259,8 +241,7 @@ describe('signing in through Cloudflare Access provisions the person', () => {
       }
       expect(signedInAs).toBe('user:default/early');
     } finally {
-      await backend.stop();
-      backend = await start();
+      await backend.restart();
     }
   }, 60_000);
 });

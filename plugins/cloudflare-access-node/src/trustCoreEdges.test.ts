@@ -3,52 +3,33 @@ import { ConfigReader, JsonObject } from '@backstage/config';
 import {
   accessGroupEntryKey,
   accessGroupIdKey,
-  emailDomain,
-  isEmailInDomains,
-} from './identityRules';
-import {
-  CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
-  parseCloudflareAccessPersonSeenEvent,
-} from './personSeen';
-import { isCloudflareAccessProvisioned, userSourceOf } from './provenance';
-import { readCloudflareAccessGroups } from './accessGroups';
-import { readCloudflareAccessProvisioningPolicy } from './provisioningPolicy';
-import {
   CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION,
+  CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC,
   CLOUDFLARE_ACCESS_PROVISIONING_LOCATION,
   CLOUDFLARE_ACCESS_USER_ID_ANNOTATION,
+  emailDomain,
+  isCloudflareAccessProvisioned,
+  isEmailInDomains,
+  parseCloudflareAccessPersonSeenEvent,
   provisionedGroupEntityName,
   provisionedGroupEntityRef,
   provisionedUserEntityName,
-} from './userNames';
-
-describe('published names', () => {
-  it('keep their values: other packages and stored entities depend on them', () => {
-    expect(CLOUDFLARE_ACCESS_USER_ID_ANNOTATION).toBe(
-      'cloudflare.com/access-user-id',
-    );
-    expect(CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION).toBe(
-      'cloudflare.com/access-group-id',
-    );
-    expect(CLOUDFLARE_ACCESS_PROVISIONING_LOCATION).toBe(
-      'cloudflare-access:provisioning',
-    );
-    expect(CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC).toBe(
-      'cloudflare-access.person-seen',
-    );
-  });
-});
+  readCloudflareAccessGroups,
+  readCloudflareAccessProvisioningPolicy,
+  userSourceOf,
+} from '.';
 
 describe('provisioned names, exactly', () => {
-  it('hashes an email with other characters into a pinned name', () => {
-    expect(provisionedUserEntityName('a+b@example.com')).toBe(
-      'a-b-example.com-7b97e2cd5da4e9d5',
-    );
+  it.each([
+    ['a+b@example.com', 'a-b-example.com-7b97e2cd5da4e9d5'],
     // Leading and trailing characters that are not letters or digits are cut.
-    expect(provisionedUserEntityName('__x+y__@Example.com')).toBe(
-      'x-y---example.com-3d339c4349fd9776',
-    );
-  });
+    ['__x+y__@Example.com', 'x-y---example.com-3d339c4349fd9776'],
+  ])(
+    'hashes an email with other characters into a pinned name: %s',
+    (email, name) => {
+      expect(provisionedUserEntityName(email)).toBe(name);
+    },
+  );
 
   it('keeps a readable name of exactly 63 characters, hashes one of 64', () => {
     const at63 = `${'a'.repeat(63 - '_example.com'.length)}@example.com`;
@@ -75,6 +56,23 @@ describe('provisioned names, exactly', () => {
     );
     expect(provisionedGroupEntityName('Admins')).toBe(
       'access-group.8273a67b55a7d7da',
+    );
+  });
+});
+
+describe('published names', () => {
+  it('keep their values: other packages and stored entities depend on them', () => {
+    expect(CLOUDFLARE_ACCESS_USER_ID_ANNOTATION).toBe(
+      'cloudflare.com/access-user-id',
+    );
+    expect(CLOUDFLARE_ACCESS_GROUP_ID_ANNOTATION).toBe(
+      'cloudflare.com/access-group-id',
+    );
+    expect(CLOUDFLARE_ACCESS_PROVISIONING_LOCATION).toBe(
+      'cloudflare-access:provisioning',
+    );
+    expect(CLOUDFLARE_ACCESS_PERSON_SEEN_TOPIC).toBe(
+      'cloudflare-access.person-seen',
     );
   });
 });

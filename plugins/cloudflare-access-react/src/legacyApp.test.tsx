@@ -7,8 +7,7 @@ import { CloudflareAccessSessionDialog, CloudflareAccessSignInPage } from '.';
 import { sessionStore } from './session/sessionStore';
 import {
   notInCatalogAnswer,
-  signedInAnswer,
-  startRefreshServer,
+  useRefreshServer,
 } from './__testUtils__/refreshServer';
 
 function SignedInAs() {
@@ -48,15 +47,8 @@ function renderLegacyApp(backendBaseUrl: string) {
 }
 
 describe('in a legacy app (createApp from @backstage/app-defaults)', () => {
-  let server: Awaited<ReturnType<typeof startRefreshServer>>;
-
-  beforeEach(async () => {
-    server = await startRefreshServer(signedInAnswer());
-  });
-  afterEach(async () => {
-    await server.close();
-    sessionStore.set({ status: 'pending' });
-  });
+  const server = useRefreshServer();
+  afterEach(() => sessionStore.set({ status: 'pending' }));
 
   it('signs in through the cfaccess refresh endpoint of the configured backend', async () => {
     renderLegacyApp(server.baseUrl);

@@ -47,6 +47,10 @@ export type LogRecord = {
   meta: Record<string, unknown>;
 };
 
+/** Matches a log record of that level whose message is (or matches) `message`. */
+export const logRecord = (level: LogRecord['level'], message: unknown) =>
+  expect.objectContaining({ level, message });
+
 /** A root logger that keeps every line, so tests can read what was logged. */
 function recordingLogger(
   records: LogRecord[],
@@ -171,20 +175,28 @@ export async function startProvisioningBackend(options: {
   let catalogScheduler: SchedulerService | undefined;
   let operatorSource: EntityProviderConnection | undefined;
   const keptByOperator: Entity[] = [];
-  // An entity provider of the operator's, as an identity provider's (Microsoft Graph, LDAP) is.
-  const operatorProvider = createBackendModule({
+  // The catalog's side of the test, in one module of its own.
+  const catalogProbe = createBackendModule({
     pluginId: 'catalog',
-    moduleId: 'test-operator-source',
+    moduleId: 'test-probe',
     register(reg) {
       reg.registerInit({
-        deps: { processing: catalogProcessingExtensionPoint },
-        async init({ processing }) {
+        deps: {
+          scheduler: coreServices.scheduler,
+          processing: catalogProcessingExtensionPoint,
+          locations: catalogLocationsExtensionPoint,
+        },
+        async init({ scheduler, processing, locations }) {
+          catalogScheduler = scheduler;
+          // An entity provider of the operator's, as an identity provider's (Microsoft Graph, LDAP) is.
           processing.addEntityProvider({
             getProviderName: () => 'test-operator-source',
             async connect(connection) {
               operatorSource = connection;
             },
           });
+          // Lets the test register file locations, as an operator adds a catalog file.
+          locations.setAllowedLocationTypes(['url', 'file']);
         },
       });
     },
@@ -205,40 +217,13 @@ export async function startProvisioningBackend(options: {
       });
     },
   });
-  const schedulerProbe = createBackendModule({
-    pluginId: 'catalog',
-    moduleId: 'test-scheduler-probe',
-    register(reg) {
-      reg.registerInit({
-        deps: { scheduler: coreServices.scheduler },
-        async init({ scheduler }) {
-          catalogScheduler = scheduler;
-        },
-      });
-    },
-  });
-  // Lets the test register file locations, as an operator adds a catalog file.
-  const fileLocations = createBackendModule({
-    pluginId: 'catalog',
-    moduleId: 'test-file-locations',
-    register(reg) {
-      reg.registerInit({
-        deps: { locations: catalogLocationsExtensionPoint },
-        async init({ locations }) {
-          locations.setAllowedLocationTypes(['url', 'file']);
-        },
-      });
-    },
-  });
   const backend = await startTestBackend({
     features: [
-      fileLocations,
-      operatorProvider,
+      catalogProbe,
       catalogPlugin,
       createProvisioningModule({ clock: options.clock }),
       eventsServiceFactory,
       publisher,
-      schedulerProbe,
       createServiceFactory({
         service: coreServices.rootLogger,
         deps: {},

@@ -103,6 +103,22 @@ export const accessLoginRedirect: RefreshAnswer = {
   headers: { location: '/cdn-cgi/access/login?redirect_url=%2F' },
 };
 
+export type RefreshServer = Awaited<ReturnType<typeof startRefreshServer>>;
+
+/**
+ * A refresh server for each test of the enclosing `describe`, answering
+ * signed in until told otherwise; each test's server is copied onto the one
+ * object returned, so the tests keep one handle.
+ */
+export function useRefreshServer(): RefreshServer {
+  const server = {} as RefreshServer;
+  beforeEach(async () => {
+    Object.assign(server, await startRefreshServer(signedInAnswer()));
+  });
+  afterEach(() => server.close());
+  return server;
+}
+
 /**
  * A real HTTP server standing in for Access and the auth backend at
  * `/api/auth/cfaccess/refresh`, answering what the test sets.

@@ -14,20 +14,13 @@ import {
   noTokenAnswer,
   notInCatalogAnswer,
   signedInAnswer,
-  startRefreshServer,
+  useRefreshServer,
 } from '../__testUtils__/refreshServer';
 import { CloudflareAccessSignInPage } from './CloudflareAccessSignInPage';
 
 describe('CloudflareAccessSignInPage', () => {
-  let server: Awaited<ReturnType<typeof startRefreshServer>>;
-
-  beforeEach(async () => {
-    server = await startRefreshServer(signedInAnswer());
-  });
-  afterEach(async () => {
-    await server.close();
-    sessionStore.set({ status: 'pending' });
-  });
+  afterEach(() => sessionStore.set({ status: 'pending' }));
+  const server = useRefreshServer();
 
   async function renderSignInPage(
     onSignInSuccess = jest.fn(),

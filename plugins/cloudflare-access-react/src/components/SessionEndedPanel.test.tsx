@@ -1,18 +1,14 @@
 import { renderInTestApp } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor } from '@testing-library/react';
-import {
-  signedInAnswer,
-  startRefreshServer,
-} from '../__testUtils__/refreshServer';
+import { useRefreshServer } from '../__testUtils__/refreshServer';
 import { SessionEndedPanel } from './SessionEndedPanel';
 
 describe('SessionEndedPanel', () => {
-  let server: Awaited<ReturnType<typeof startRefreshServer>>;
+  const server = useRefreshServer();
   /** What the page did, in order: requests it sent and reloads. */
   let steps: string[];
 
-  beforeEach(async () => {
-    server = await startRefreshServer(signedInAnswer());
+  beforeEach(() => {
     steps = [];
     const fetchFromNode = window.fetch;
     // The server stands in for the page's own hostname, where Access answers /cdn-cgi/access/*.
@@ -31,10 +27,7 @@ describe('SessionEndedPanel', () => {
       }
     });
   });
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    await server.close();
-  });
+  afterEach(() => jest.restoreAllMocks());
 
   it('ends the Access session before reloading, so Access issues a fresh token', async () => {
     await renderInTestApp(<SessionEndedPanel reason="session_ended" />);

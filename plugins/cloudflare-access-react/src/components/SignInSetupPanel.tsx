@@ -43,37 +43,39 @@ export function SignInSetupPanel(props: { failure: SignInSetupFailure }) {
     </Typography>
   );
 
-  if (props.failure === 'html') {
-    return (
-      <EmptyState
-        missing={{ customImage: <CloudOffIcon style={PANEL_ICON_STYLE} /> }}
-        title="This page is not behind Cloudflare Access"
-        description={
-          <>
-            <Typography paragraph data-testid="sign-in-setup-problem">
+  const { title, problem } =
+    props.failure === 'html'
+      ? {
+          title: 'This page is not behind Cloudflare Access',
+          problem: (
+            <>
               {refreshUrl} answered with an HTML page instead of Backstage's
               JSON: the request did not reach the Backstage backend through
               Cloudflare Access. Open Backstage at its Cloudflare Access
               hostname, where /api/ leads to the backend.
-            </Typography>
-            {openThere}
-          </>
+            </>
+          ),
         }
-      />
-    );
-  }
+      : {
+          title: "Backstage's sign-in endpoint could not be reached",
+          problem: (
+            <>
+              This page ({pageOrigin}) called {refreshUrl} and got no answer it
+              may read: the request failed on the network, or the browser
+              blocked it (CORS). Check <code>backend.baseUrl</code> and{' '}
+              <code>backend.cors.origin</code> in app-config: both must be the
+              Cloudflare Access hostname this page is served from.
+            </>
+          ),
+        };
   return (
     <EmptyState
       missing={{ customImage: <CloudOffIcon style={PANEL_ICON_STYLE} /> }}
-      title="Backstage's sign-in endpoint could not be reached"
+      title={title}
       description={
         <>
           <Typography paragraph data-testid="sign-in-setup-problem">
-            This page ({pageOrigin}) called {refreshUrl} and got no answer it
-            may read: the request failed on the network, or the browser blocked
-            it (CORS). Check <code>backend.baseUrl</code> and{' '}
-            <code>backend.cors.origin</code> in app-config: both must be the
-            Cloudflare Access hostname this page is served from.
+            {problem}
           </Typography>
           {openThere}
         </>

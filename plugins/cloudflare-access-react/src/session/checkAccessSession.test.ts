@@ -6,20 +6,14 @@ import {
   NOT_IN_CATALOG_MESSAGE,
   notInCatalogAnswer,
   sessionEndedAnswer,
-  signedInAnswer,
-  startRefreshServer,
+  useRefreshServer,
 } from '../__testUtils__/refreshServer';
 import { checkAccessSession } from './checkAccessSession';
 
 describe('checkAccessSession', () => {
-  let server: Awaited<ReturnType<typeof startRefreshServer>>;
+  const server = useRefreshServer();
   const check = () =>
     checkAccessSession(mockApis.discovery({ baseUrl: server.baseUrl }));
-
-  beforeEach(async () => {
-    server = await startRefreshServer(signedInAnswer());
-  });
-  afterEach(() => server.close());
 
   it('is active with the provider info while the backend signs the person in', async () => {
     const state = await check();

@@ -29,6 +29,14 @@ export function isHtmlInsteadOfCodeOrJson(error: unknown): boolean {
 
 type NavigationTarget = { navigation?: EventTarget };
 
+/** A listener, what it listens to, and whether it does so in the capture phase. */
+type Listening = [
+  target: EventTarget | undefined,
+  type: string,
+  listener: EventListener,
+  capture?: boolean,
+];
+
 /**
  * Has the watch check the session when the person comes back (the tab
  * becomes visible, the window regains focus, the page is restored from the
@@ -42,15 +50,16 @@ export function listenForSessionEvents(watch: AccessSessionWatch): () => void {
       watch.checkSoon();
     }
   };
-  const onPageShow = (event: PageTransitionEvent) => {
-    if (event.persisted) {
+  const onPageShow = (event: Event) => {
+    if ((event as PageTransitionEvent).persisted) {
       watch.checkSoon();
     }
   };
   const onFocusOrNavigate = () => watch.checkSoon();
-  const onFailedLoad = (event: ErrorEvent | PromiseRejectionEvent) => {
+  const onFailedLoad = (event: Event) => {
+    const failed = event as Partial<ErrorEvent & PromiseRejectionEvent>;
     const error =
-      'reason' in event ? event.reason : event.error ?? event.message;
+      'reason' in failed ? failed.reason : failed.error ?? failed.message;
     if (!isHtmlInsteadOfCodeOrJson(error)) {
       return;
     }
@@ -76,23 +85,24 @@ export function listenForSessionEvents(watch: AccessSessionWatch): () => void {
       ? new BroadcastChannel(SIGN_OUT_CHANNEL)
       : undefined;
   signOuts?.addEventListener('message', () => watch.endedElsewhere());
-  document.addEventListener('visibilitychange', onVisibilityChange);
-  window.addEventListener('pageshow', onPageShow);
-  window.addEventListener('focus', onFocusOrNavigate);
-  window.addEventListener('popstate', onFocusOrNavigate);
-  // The Navigation API sees the app's own (pushState) navigations too, where the browser has it.
-  navigation?.addEventListener('navigate', onFocusOrNavigate);
-  // Capture, so this runs before listeners added later (error reporters, React's own logging).
-  window.addEventListener('error', onFailedLoad, true);
-  window.addEventListener('unhandledrejection', onFailedLoad, true);
+  const listeners: Listening[] = [
+    [document, 'visibilitychange', onVisibilityChange],
+    [window, 'pageshow', onPageShow],
+    [window, 'focus', onFocusOrNavigate],
+    [window, 'popstate', onFocusOrNavigate],
+    // The Navigation API sees the app's own (pushState) navigations too, where the browser has it.
+    [navigation, 'navigate', onFocusOrNavigate],
+    // Capture, so this runs before listeners added later (error reporters, React's own logging).
+    [window, 'error', onFailedLoad, true],
+    [window, 'unhandledrejection', onFailedLoad, true],
+  ];
+  for (const [target, type, listener, capture] of listeners) {
+    target?.addEventListener(type, listener, capture);
+  }
   return () => {
     signOuts?.close();
-    document.removeEventListener('visibilitychange', onVisibilityChange);
-    window.removeEventListener('pageshow', onPageShow);
-    window.removeEventListener('focus', onFocusOrNavigate);
-    window.removeEventListener('popstate', onFocusOrNavigate);
-    navigation?.removeEventListener('navigate', onFocusOrNavigate);
-    window.removeEventListener('error', onFailedLoad, true);
-    window.removeEventListener('unhandledrejection', onFailedLoad, true);
+    for (const [target, type, listener, capture] of listeners) {
+      target?.removeEventListener(type, listener, capture);
+    }
   };
 }

@@ -2,18 +2,12 @@ import { mockApis } from '@backstage/test-utils';
 import type { CloudflareAccessSessionState } from '../types';
 import {
   accessLoginRedirect,
-  signedInAnswer,
-  startRefreshServer,
+  useRefreshServer,
 } from '../__testUtils__/refreshServer';
 import { watchAccessSession } from './watchAccessSession';
 
 describe('watchAccessSession', () => {
-  let server: Awaited<ReturnType<typeof startRefreshServer>>;
-
-  beforeEach(async () => {
-    server = await startRefreshServer(signedInAnswer());
-  });
-  afterEach(() => server.close());
+  const server = useRefreshServer();
 
   /** Starts a watch and returns the states it reported, with a way to wait for the next one. */
   function watch() {
