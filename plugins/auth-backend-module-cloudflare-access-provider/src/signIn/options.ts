@@ -2,37 +2,22 @@
 import { z } from 'zod/v3';
 
 /**
- * The options every Cloudflare Access sign-in resolver takes.
+ * The options every Cloudflare Access sign-in resolver takes, as an entry of
+ * `auth.providers.cfaccess.signIn.resolvers` sets them. Each is documented
+ * once, in the module's `config.d.ts`, which is what operators read.
  *
  * @public
  */
 export type CloudflareAccessSignInResolverOptions = {
-  /** Only these email domains may sign in; others get a 403. */
   allowedDomains?: string[];
-  /** Only members of at least one of these Access groups (group id or group email) may sign in. */
   allowedGroups?: string[];
-  /** Adds the catalog Groups that `accessGroups` maps the person's Access groups to. */
   ownershipFromAccessGroups?: boolean;
-  /** Also matches Access groups by display name, which in many identity providers anyone can choose. */
   dangerouslyMatchAccessGroupsByName?: boolean;
-  /** Signs in people who have no User entity. Dangerous: anyone Access lets through gets in. */
   dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
-  /**
-   * Signs in a person with no User entity as the User the Cloudflare Access
-   * catalog module provisions for them. Needs `allowedDomains`.
-   */
   provisionUsers?: boolean;
-  /**
-   * With `provisionUsers`: the person's Access groups that `accessGroups`
-   * maps to nothing become Groups named by their id
-   * (`group:default/access-group-<id>`), which the User is a member of.
-   */
   provisionGroups?: boolean;
-  /** With `provisionUsers`: no new person is provisioned past this many provisioned Users (default 10000). */
   maxProvisionedUsers?: number;
-  /** With `provisionUsers`: at most this many new people an hour, per replica (default 100). */
   maxNewProvisionedUsersPerHour?: number;
-  /** With `provisionGroups`: at most this many Groups provisioned for one person, the first by id (default 50). */
   maxProvisionedGroupsPerUser?: number;
 };
 
