@@ -12,10 +12,11 @@ import {
   startRedis,
   type TestRedis,
 } from '../plugins/auth-backend-module-cloudflare-access-provider/src/__testUtils__/redis';
-import { LOCAL_URL } from '../scripts/localStack';
+import { type LocalPorts, localUrls } from '../scripts/localStack';
 import { waitForCatalogUser } from './support/access';
 import { launchBrowser, newPage, saveScreenshot } from './support/browser';
 import { REPO_ROOT } from './support/paths';
+import { freePorts } from './support/ports';
 import { isPostgresUp, POSTGRES, restartPostgres } from './support/postgres';
 import {
   backendServer,
@@ -24,8 +25,21 @@ import {
   startServers,
 } from './support/stack';
 
-/** Two replicas of the sample backend, as a Tunnel would balance over them. */
-const REPLICAS = ['http://localhost:7007', 'http://localhost:7008'];
+/**
+ * The ports of two replicas of the sample backend, as a Tunnel would balance
+ * over them: the emulator's and the app's are shared, each replica has its own
+ * for itself and for its metrics.
+ */
+async function replicaPorts(): Promise<LocalPorts[]> {
+  const [access, app, ...own] = await freePorts(6);
+  return [0, 1].map(index => ({
+    access,
+    app,
+    backend: own[2 * index],
+    metrics: own[2 * index + 1],
+  }));
+}
+
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 // CI starts PostgreSQL (e2e/support/start-postgres.sh); a laptop without it skips this file, saying why.
@@ -34,19 +48,13 @@ const skip =
     ? 'no PostgreSQL on 127.0.0.1:5432: run e2e/support/start-postgres.sh as root'
     : false;
 
-/** Writes a replica's config: its port, the shared PostgreSQL and Redis. */
-function replicaConfig(
-  dir: string,
-  port: number,
-  redisUrl: string,
-  prefix: string,
-) {
-  const file = join(dir, `replica-${port}.yaml`);
+/** Writes the replicas' config: the shared PostgreSQL and Redis. */
+function replicaConfig(dir: string, redisUrl: string, prefix: string) {
+  const file = join(dir, 'replica.yaml');
   writeFileSync(
     file,
     JSON.stringify({
       backend: {
-        listen: { port },
         database: { client: 'pg', connection: POSTGRES, prefix },
         cache: { store: 'redis', connection: redisUrl },
       },
@@ -95,43 +103,39 @@ describe(
     const stacks: LocalStack[] = [];
     let browser: Browser | undefined;
     let page: Page;
+    /** Where each replica answers, past the emulator. */
+    let replicas: string[];
 
     before(async () => {
+      const ports = await replicaPorts();
+      replicas = ports.map(replica => localUrls(replica).backend);
+      const { access, app } = localUrls(ports[0]);
       redis = await startRedis();
       emulator = await startAccessEmulator({
         host: 'localhost',
-        port: 7000,
+        port: ports[0].access,
         audience: 'local-backstage-aud',
         catalog: [join(REPO_ROOT, 'examples')],
-        upstream: 'http://localhost:3000',
-        routes: { '/api/': REPLICAS },
+        upstream: app,
+        routes: { '/api/': replicas },
       });
       const dir = mkdtempSync(join(tmpdir(), 'cfaccess-deployment-'));
-      // A fresh set of databases per run: the plugins' databases get this prefix.
-      const prefix = `e2e_${Date.now()}_`;
+      // A fresh set of databases per run, apart from any other run at the same time: the plugins' databases get this prefix.
+      const prefix = `e2e_${process.pid}_${Date.now()}_`;
+      const config = replicaConfig(dir, redis.url, prefix);
       const replica = (index: number) =>
-        backendServer(
-          `replica-${index + 1}`,
-          `${REPLICAS[index]}/.backstage/health/v1/readiness`,
-          [
-            replicaConfig(
-              dir,
-              Number(new URL(REPLICAS[index]).port),
-              redis.url,
-              prefix,
-            ),
-          ],
-          // Each replica serves its own metrics.
-          { OTEL_EXPORTER_PROMETHEUS_PORT: String(9465 + index) },
-        );
+        backendServer(`replica-${index + 1}`, ports[index], [config]);
       // One replica after the other, as a rollout does: the catalog refuses to start while another migrates.
       stacks.push(
-        await startServers('deployment', [replica(0), localServer('app')]),
+        await startServers('deployment', [
+          replica(0),
+          localServer('app', ports[0]),
+        ]),
       );
       stacks.push(await startServers('deployment', [replica(1)]));
-      await waitForCatalogUser('ada@example.com');
+      await waitForCatalogUser(access, 'ada@example.com');
       browser = await launchBrowser();
-      page = await newPage(browser);
+      page = await newPage(browser, access);
     });
 
     after(async () => {
@@ -143,7 +147,7 @@ describe(
 
     test('a browser signs in and its pages load from both replicas', async () => {
       const before = emulator.upstreamRequestCounts();
-      await page.goto(`${LOCAL_URL}/whoami`);
+      await page.goto('/whoami');
       await page.locator('button[data-email="ada@example.com"]').click();
       await page
         .getByTestId('profile-name')
@@ -151,7 +155,7 @@ describe(
         .waitFor();
       // Each page load refreshes the session and reads the catalog, through the round robin.
       for (let load = 0; load < 3; load++) {
-        await page.goto(`${LOCAL_URL}/whoami`);
+        await page.goto('/whoami');
         await page
           .getByTestId('ownership-entity-refs')
           .getByText('group:default/platform')
@@ -159,7 +163,7 @@ describe(
       }
       await saveScreenshot(page, 'deployment-signed-in');
       const after = emulator.upstreamRequestCounts();
-      for (const replica of REPLICAS) {
+      for (const replica of replicas) {
         assert.ok(
           (after[replica] ?? 0) > (before[replica] ?? 0),
           `${replica} served none of the browser's API calls`,
@@ -169,7 +173,7 @@ describe(
 
     test("a Backstage token one replica issues is accepted by the other's catalog", async () => {
       const { token } = await emulator.signIn('grace@example.com');
-      for (const [issuer, reader] of [REPLICAS, [...REPLICAS].reverse()]) {
+      for (const [issuer, reader] of [replicas, [...replicas].reverse()]) {
         const signedIn = await refreshAt(issuer, token);
         assert.equal(signedIn.status, 200);
         assert.equal(
@@ -183,7 +187,7 @@ describe(
       const email = 'newcomer@example.com';
       const provisioned = 'user:default/newcomer_example.com';
       const first = await refreshAt(
-        REPLICAS[0],
+        replicas[0],
         (
           await emulator.signIn(email)
         ).token,
@@ -194,7 +198,7 @@ describe(
         provisioned,
       );
       const backstageToken = first.body.backstageIdentity.token;
-      for (const replica of REPLICAS) {
+      for (const replica of replicas) {
         assert.ok(
           await eventually(15, async () => {
             const response = await fetch(
@@ -209,7 +213,7 @@ describe(
       }
       // The other replica finds them in the catalog now, as the same User.
       const second = await refreshAt(
-        REPLICAS[1],
+        replicas[1],
         (
           await emulator.signIn(email)
         ).token,
@@ -223,7 +227,7 @@ describe(
     test('one Access session costs one get-identity call across both replicas', async () => {
       const { token } = await emulator.signIn('linus@example.com');
       emulator.resetCounts();
-      for (const replica of REPLICAS) {
+      for (const replica of replicas) {
         assert.equal((await refreshAt(replica, token)).status, 200);
       }
       assert.equal(emulator.requestCount('identity'), 1);
@@ -231,7 +235,7 @@ describe(
 
     test('the browser keeps working while Redis is down, and sharing resumes once it is back', async t => {
       await redis.stop();
-      await page.goto(`${LOCAL_URL}/whoami`);
+      await page.goto('/whoami');
       await page
         .getByTestId('profile-name')
         .getByText('Ada Lovelace', { exact: true })
@@ -239,7 +243,7 @@ describe(
       const signInTimes: number[] = [];
       for (const email of ['grace@example.com', 'linus@example.com']) {
         const { token } = await emulator.signIn(email);
-        for (const replica of REPLICAS) {
+        for (const replica of replicas) {
           const started = Date.now();
           assert.equal((await refreshAt(replica, token)).status, 200);
           signInTimes.push(Date.now() - started);
@@ -254,9 +258,9 @@ describe(
       const restarted = Date.now();
       const shared = await eventually(30, async () => {
         const fresh = await emulator.signIn('ada@example.com');
-        await refreshAt(REPLICAS[0], fresh.token);
+        await refreshAt(replicas[0], fresh.token);
         emulator.resetCounts();
-        await refreshAt(REPLICAS[1], fresh.token);
+        await refreshAt(replicas[1], fresh.token);
         return emulator.requestCount('identity') === 0;
       });
       assert.ok(
@@ -274,7 +278,7 @@ describe(
       restartPostgres();
       const recovered = await eventually(60, async () => {
         const { token } = await emulator.signIn('grace@example.com');
-        for (const replica of REPLICAS) {
+        for (const replica of replicas) {
           const signedIn = await refreshAt(replica, token);
           if (
             signedIn.status !== 200 ||
@@ -292,7 +296,7 @@ describe(
         recovered,
         'a replica did not sign in and serve the catalog within 60s of the restart',
       );
-      await page.goto(`${LOCAL_URL}/whoami`);
+      await page.goto('/whoami');
       await page
         .getByTestId('profile-name')
         .getByText('Ada Lovelace', { exact: true })
@@ -304,12 +308,12 @@ describe(
         cookie => cookie.name === 'CF_Authorization',
       )?.value;
       assert.ok(accessToken);
-      await page.goto(`${LOCAL_URL}/whoami`);
+      await page.goto('/whoami');
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByTestId('signed-out').waitFor();
       const ended = await eventually(15, async () => {
         const answers = await Promise.all(
-          REPLICAS.map(replica => refreshAt(replica, accessToken)),
+          replicas.map(replica => refreshAt(replica, accessToken)),
         );
         return answers.every(
           answer =>

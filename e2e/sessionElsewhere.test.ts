@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { LOCAL_URL } from '../scripts/localStack';
 import { waitForCatalogUser } from './support/access';
 import { launchBrowser, newPage, saveScreenshot } from './support/browser';
-import { startLocalStack, type LocalStack } from './support/stack';
+import { startLocalStack, type StartedLocalStack } from './support/stack';
 
 /** What a page shows when it loaded Access's login page where it expected code or JSON. */
 const LOAD_ERRORS = /ChunkLoadError|Unexpected token|Loading chunk .* failed/;
@@ -15,15 +14,15 @@ const NOTICED_WITHIN_MS = 10_000;
 const RECHECK_AFTER_MS = 2_000;
 
 async function signInAsAda(page: Page, path: string): Promise<void> {
-  await page.goto(`${LOCAL_URL}${path}`);
+  await page.goto(path);
   await page.locator('button[data-email="ada@example.com"]').click();
-  await page.waitForURL(`${LOCAL_URL}${path}`);
+  await page.waitForURL(path);
 }
 
 /** Ends the Access session from another tab of the same browser, which is then closed. */
 async function signOutInAnotherTab(page: Page): Promise<void> {
   const otherTab = await page.context().newPage();
-  await otherTab.goto(`${LOCAL_URL}/cdn-cgi/access/logout`);
+  await otherTab.goto('/cdn-cgi/access/logout');
   await otherTab.getByTestId('signed-out').waitFor();
   await otherTab.close();
   await page.waitForTimeout(RECHECK_AFTER_MS);
@@ -46,7 +45,7 @@ async function assertNoLoadErrors(page: Page): Promise<void> {
 }
 
 describe('an Access session ended elsewhere, noticed wherever the app shows', () => {
-  let stack: LocalStack | undefined;
+  let stack: StartedLocalStack | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
@@ -54,7 +53,7 @@ describe('an Access session ended elsewhere, noticed wherever the app shows', ()
       label: 'session-elsewhere',
       servers: ['access', 'backend', 'app'],
     });
-    await waitForCatalogUser('ada@example.com');
+    await waitForCatalogUser(stack.urls.access, 'ada@example.com');
     browser = await launchBrowser();
   });
   after(async () => {
@@ -63,7 +62,7 @@ describe('an Access session ended elsewhere, noticed wherever the app shows', ()
   });
 
   test('Back after signing out shows that the session has ended, not a load error', async () => {
-    const page = await newPage(browser!);
+    const page = await newPage(browser!, stack!.urls.access);
     await signInAsAda(page, '/whoami');
     await page
       .getByTestId('profile-name')
@@ -90,13 +89,13 @@ describe('an Access session ended elsewhere, noticed wherever the app shows', ()
   });
 
   test('a tab left open while another signs out of the app shows the panel at once, not an error', async () => {
-    const page = await newPage(browser!);
+    const page = await newPage(browser!, stack!.urls.access);
     await signInAsAda(page, '/');
     const entity = page.getByRole('link', { name: 'backstage', exact: true });
     await entity.waitFor();
 
     const firstTab = await page.context().newPage();
-    await firstTab.goto(`${LOCAL_URL}/whoami`);
+    await firstTab.goto('/whoami');
     await firstTab.getByRole('button', { name: 'Sign out' }).click();
     await firstTab.getByTestId('signed-out').waitFor();
 
@@ -112,7 +111,7 @@ describe('an Access session ended elsewhere, noticed wherever the app shows', ()
   });
 
   test('a tab left open while Access ends the session elsewhere shows the panel on its next move', async () => {
-    const page = await newPage(browser!);
+    const page = await newPage(browser!, stack!.urls.access);
     await signInAsAda(page, '/');
     const entity = page.getByRole('link', { name: 'backstage', exact: true });
     await entity.waitFor();
@@ -142,7 +141,7 @@ describe('an Access session ended elsewhere, noticed wherever the app shows', ()
   });
 
   test('a hidden tab shows the panel as soon as it becomes visible', async () => {
-    const page = await newPage(browser!);
+    const page = await newPage(browser!, stack!.urls.access);
     await signInAsAda(page, '/whoami');
     await page
       .getByTestId('profile-name')

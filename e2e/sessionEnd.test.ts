@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { LOCAL_URL } from '../scripts/localStack';
 import { waitForCatalogUser } from './support/access';
 import { launchBrowser, newPage, saveScreenshot } from './support/browser';
-import { startLocalStack, type LocalStack } from './support/stack';
+import { startLocalStack, type StartedLocalStack } from './support/stack';
 
 describe('an Access session that ends while Backstage is open', () => {
-  let stack: LocalStack | undefined;
+  let stack: StartedLocalStack | undefined;
   let browser: Browser | undefined;
 
   before(async () => {
@@ -17,7 +16,7 @@ describe('an Access session that ends while Backstage is open', () => {
       // Sessions of 20 seconds whose tokens Access renews every 10.
       accessArgs: ['--session-duration', '20', '--token-lifetime', '10'],
     });
-    await waitForCatalogUser('ada@example.com');
+    await waitForCatalogUser(stack.urls.access, 'ada@example.com');
     browser = await launchBrowser();
   });
   after(async () => {
@@ -26,8 +25,8 @@ describe('an Access session that ends while Backstage is open', () => {
   });
 
   test('the app asks to sign in again, and signing in again goes to the Access login', async () => {
-    const page = await newPage(browser!);
-    await page.goto(`${LOCAL_URL}/whoami`);
+    const page = await newPage(browser!, stack!.urls.access);
+    await page.goto('/whoami');
     await page.locator('button[data-email="ada@example.com"]').click();
     await page
       .getByTestId('profile-name')

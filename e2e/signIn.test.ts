@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { LOCAL_METRICS_URL, LOCAL_URL } from '../scripts/localStack';
+import { localUrls } from '../scripts/localStack';
 import { parseScrape, total } from '../scripts/prometheusText';
 import {
   firstSignInAs,
@@ -13,7 +13,11 @@ import {
 } from './support/access';
 import { launchBrowser, newPage, saveScreenshot } from './support/browser';
 import { REPO_ROOT } from './support/paths';
-import { startLocalStack, type LocalStack } from './support/stack';
+import {
+  freeLocalPorts,
+  startLocalStack,
+  type StartedLocalStack,
+} from './support/stack';
 
 /** How many lines an element's text takes on screen; runs in the page. */
 function textLineCount(element: Element): number {
@@ -30,19 +34,24 @@ function textLineCount(element: Element): number {
 }
 
 describe('signing in and out through Cloudflare Access', () => {
-  let stack: LocalStack | undefined;
+  let stack: StartedLocalStack | undefined;
   let browser: Browser | undefined;
   // Who Grace was first signed in as, by a sign-in tried from before the stack started.
   let graceFirstSignedInAs: string | undefined;
 
   before(async () => {
-    const graceFirst = firstSignInAs('grace@example.com');
+    const ports = await freeLocalPorts();
+    const graceFirst = firstSignInAs(
+      localUrls(ports).access,
+      'grace@example.com',
+    );
     stack = await startLocalStack({
       label: 'sign-in',
       servers: ['access', 'backend', 'app'],
+      ports,
     });
     graceFirstSignedInAs = await graceFirst;
-    await waitForCatalogUser('ada@example.com');
+    await waitForCatalogUser(stack.urls.access, 'ada@example.com');
     browser = await launchBrowser();
   });
   after(async () => {
@@ -56,10 +65,10 @@ describe('signing in and out through Cloudflare Access', () => {
   });
 
   test('Ada signs in on the Access login page and sees who she is', async () => {
-    const page = await newPage(browser!);
-    await page.goto(`${LOCAL_URL}/whoami`);
+    const page = await newPage(browser!, stack!.urls.access);
+    await page.goto('/whoami');
     await page.locator('button[data-email="ada@example.com"]').click();
-    await page.waitForURL(`${LOCAL_URL}/whoami`);
+    await page.waitForURL('/whoami');
 
     const ownership = page.getByTestId('ownership-entity-refs');
     await ownership.getByText('group:default/platform').waitFor();
@@ -85,8 +94,8 @@ describe('signing in and out through Cloudflare Access', () => {
     const screenshot = await saveScreenshot(page, 'signed-in');
 
     // /catalog, where Backstage users look for it, leads to the catalog at /.
-    await page.goto(`${LOCAL_URL}/catalog`);
-    await page.waitForURL(`${LOCAL_URL}/`);
+    await page.goto('/catalog');
+    await page.waitForURL('/');
     const firstEntity = page.getByRole('link', {
       name: 'backstage',
       exact: true,
@@ -113,8 +122,8 @@ describe('signing in and out through Cloudflare Access', () => {
   });
 
   test('signing out ends the Access session and shows the Access signed-out page', async () => {
-    const page = await newPage(browser!);
-    await page.goto(`${LOCAL_URL}/whoami`);
+    const page = await newPage(browser!, stack!.urls.access);
+    await page.goto('/whoami');
     await page.locator('button[data-email="grace@example.com"]').click();
     await page
       .getByTestId('profile-name')
@@ -124,33 +133,36 @@ describe('signing in and out through Cloudflare Access', () => {
       cookie => cookie.name === 'CF_Authorization',
     )?.value;
     assert.ok(accessToken, 'the emulator set a CF_Authorization cookie');
-    assert.equal((await replayToBackend(accessToken)).status, 200);
+    assert.equal(
+      (await replayToBackend(stack!.urls.backend, accessToken)).status,
+      200,
+    );
 
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.waitForURL(`${LOCAL_URL}/cdn-cgi/access/logout`);
+    await page.waitForURL('/cdn-cgi/access/logout');
     await page.getByTestId('signed-out').waitFor();
     await saveScreenshot(page, 'signed-out');
 
     // The Access session is over, not just the Backstage one: Access asks again.
-    await page.goto(`${LOCAL_URL}/whoami`);
+    await page.goto('/whoami');
     assert.match(
       page.url(),
       /\/cdn-cgi\/access\/login\?redirect_url=%2Fwhoami$/,
     );
 
     // And the backend refuses the old token replayed straight to it, once it rechecks the session.
-    const refused = await replayUntilRefused(accessToken);
+    const refused = await replayUntilRefused(stack!.urls.backend, accessToken);
     assert.equal(refused.status, 401);
     assert.equal(refused.reason, 'session_ended');
   });
 
   test('a new person of example.com signs in at once and gets a User entity with their groups', async () => {
-    const page = await newPage(browser!);
-    await page.goto(`${LOCAL_URL}/whoami`);
+    const page = await newPage(browser!, stack!.urls.access);
+    await page.goto('/whoami');
     await page.fill('#email', 'newcomer@example.com');
     await page.fill('#groups', 'engineering, made-up-by-newcomer');
     await page.click('#sign-in');
-    await page.waitForURL(`${LOCAL_URL}/whoami`);
+    await page.waitForURL('/whoami');
 
     await page.getByTestId('user-entity-ref').waitFor();
     assert.equal(
@@ -202,8 +214,8 @@ describe('signing in and out through Cloudflare Access', () => {
   });
 
   test('someone Access lets in from a domain that is not provisioned sees why', async () => {
-    const page = await newPage(browser!);
-    await page.goto(`${LOCAL_URL}/whoami`);
+    const page = await newPage(browser!, stack!.urls.access);
+    await page.goto('/whoami');
     await page.fill('#email', 'nobody@elsewhere.example');
     await page.click('#sign-in');
 
@@ -237,7 +249,7 @@ describe('signing in and out through Cloudflare Access', () => {
   });
 
   test('a Prometheus scrape after these sign-ins shows each one counted', async () => {
-    const response = await fetch(LOCAL_METRICS_URL);
+    const response = await fetch(stack!.urls.metrics);
     assert.equal(response.status, 200);
     const scrape = parseScrape(await response.text());
     const signIns = (labels: Record<string, string>) =>

@@ -8,12 +8,13 @@ import {
   startAccessEmulator,
 } from '@cfaccess/access-emulator';
 import type { Browser, Page } from 'playwright-core';
-import { LOCAL_STACK, LOCAL_URL } from '../scripts/localStack';
+import { type LocalUrls, localUrls } from '../scripts/localStack';
 import { waitForCatalogUser } from './support/access';
 import { launchBrowser, newPage, saveScreenshot } from './support/browser';
 import { REPO_ROOT } from './support/paths';
 import {
   backendServer,
+  freeLocalPorts,
   type LocalStack,
   localServer,
   startServers,
@@ -58,24 +59,27 @@ describe('signing in again once Backstage has refused the Access session', () =>
   let emulator: AccessEmulator;
   let stack: LocalStack | undefined;
   let browser: Browser | undefined;
+  let urls: LocalUrls;
 
   before(async () => {
+    const ports = await freeLocalPorts();
+    urls = localUrls(ports);
     // The emulator in this process, so that a test can change what get-identity answers.
     emulator = await startAccessEmulator({
       host: 'localhost',
-      port: Number(new URL(LOCAL_URL).port),
+      port: ports.access,
       audience: 'local-backstage-aud',
       catalog: [join(REPO_ROOT, 'examples')],
-      upstream: 'http://localhost:3000',
-      routes: { '/api/': new URL(LOCAL_STACK.backend.readyUrl).origin },
+      upstream: urls.app,
+      routes: { '/api/': urls.backend },
       // Tokens that expire every 10 seconds: the open app checks the session as often.
       tokenLifetimeSeconds: 10,
     });
     stack = await startServers('sign-in-again', [
-      backendServer('backend', LOCAL_STACK.backend.readyUrl, [backendConfig()]),
-      localServer('app'),
+      backendServer('backend', ports, [backendConfig()]),
+      localServer('app', ports),
     ]);
-    await waitForCatalogUser('ada@example.com');
+    await waitForCatalogUser(urls.access, 'ada@example.com');
     browser = await launchBrowser();
   });
   afterEach(() => emulator.setEndpointMode('identity', 'ok'));
@@ -86,12 +90,12 @@ describe('signing in again once Backstage has refused the Access session', () =>
   });
 
   test('after an Access logout in another tab, Sign in again leads through the Access login back into the app', async () => {
-    const page = await newPage(browser!);
-    await page.goto(`${LOCAL_URL}/whoami`);
+    const page = await newPage(browser!, urls.access);
+    await page.goto('/whoami');
     await signInAsAda(page);
 
     const otherTab = await page.context().newPage();
-    await otherTab.goto(`${LOCAL_URL}/cdn-cgi/access/logout`);
+    await otherTab.goto('/cdn-cgi/access/logout');
     await otherTab.getByTestId('signed-out').waitFor();
     await otherTab.close();
 
@@ -110,8 +114,8 @@ describe('signing in again once Backstage has refused the Access session', () =>
 
   test('after a firewall answered 403 in front of get-identity, Sign in again gets a fresh session that signs in', async () => {
     emulator.setEndpointMode('identity', 'forbidden');
-    const page = await newPage(browser!);
-    await page.goto(`${LOCAL_URL}/whoami`);
+    const page = await newPage(browser!, urls.access);
+    await page.goto('/whoami');
     await page.locator('button[data-email="ada@example.com"]').click();
 
     // The backend refuses the session (401 session_unconfirmed) while it cannot tell what the 403 meant,

@@ -1,11 +1,13 @@
 import {
   EXAMPLE_USERS,
   exampleUsersInCatalog,
-  LOCAL_METRICS_URL,
-  LOCAL_STACK,
-  LOCAL_URL,
+  localStack,
+  localUrls,
   waitUntilUp,
 } from './localStack';
+
+// Where `npm start` runs its servers (the default ports).
+const URLS = localUrls();
 
 // The demo service token from the start:access script and app-config.yaml.
 const DEMO_SERVICE_TOKEN = {
@@ -16,7 +18,7 @@ const DEMO_SERVICE_TOKEN = {
 /** What a sign-in with the demo service token through the emulator answers: the User, or why not. */
 async function demoSignIn(): Promise<string> {
   try {
-    const response = await fetch(`${LOCAL_URL}/api/auth/cfaccess/refresh`, {
+    const response = await fetch(`${URLS.access}/api/auth/cfaccess/refresh`, {
       headers: DEMO_SERVICE_TOKEN,
       signal: AbortSignal.timeout(5000),
     });
@@ -38,22 +40,24 @@ async function demoSignIn(): Promise<string> {
 // what it checked and which URL to open.
 async function announce() {
   await Promise.all(
-    Object.values(LOCAL_STACK).map(server => waitUntilUp(server.readyUrl)),
+    Object.values(localStack()).map(server => waitUntilUp(server.readyUrl)),
   );
   console.log(
-    `Self-check: the catalog has ${await exampleUsersInCatalog()} of the ${
+    `Self-check: the catalog has ${await exampleUsersInCatalog(
+      URLS.backend,
+    )} of the ${
       EXAMPLE_USERS.length
     } example Users, and the demo service token ${await demoSignIn()}`,
   );
   console.log(
-    `Ready: open ${LOCAL_URL} and pick a person on the Access login page (Ctrl-C stops everything)`,
+    `Ready: open ${URLS.access} and pick a person on the Access login page (Ctrl-C stops everything)`,
   );
   console.log(
-    `Metrics for Prometheus: ${LOCAL_METRICS_URL} (docs/observability.md)`,
+    `Metrics for Prometheus: ${URLS.metrics} (docs/observability.md)`,
   );
   // The app's dev server warns of a "Conflict between app baseUrl and backend baseUrl" whenever they are equal.
   console.log(
-    `The app's "Conflict between app baseUrl and backend baseUrl" warning is expected: behind Access, app and backend share one hostname (${LOCAL_URL}), and the emulator routes /api/ to the backend`,
+    `The app's "Conflict between app baseUrl and backend baseUrl" warning is expected: behind Access, app and backend share one hostname (${URLS.access}), and the emulator routes /api/ to the backend`,
   );
 }
 

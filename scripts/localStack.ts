@@ -2,33 +2,66 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
+/** The ports of the local stack's three servers and of the backend's metrics. */
+export interface LocalPorts {
+  access: number;
+  backend: number;
+  app: number;
+  metrics: number;
+}
+
+/**
+ * The ports of `npm start`: app-config.yaml's, the start:access script's, and
+ * the metrics exporter's default (packages/backend/src/instrumentation.js).
+ * The e2e suites pick free ones instead, so that two runs can share a machine.
+ */
+export const NPM_START_PORTS: LocalPorts = {
+  access: 7000,
+  backend: 7007,
+  app: 3000,
+  metrics: 9464,
+};
+
+/** Where each part of the local stack answers on the given ports. */
+export function localUrls(ports: LocalPorts = NPM_START_PORTS) {
+  const at = (port: number) => `http://localhost:${port}`;
+  return {
+    /** The one URL people open: the Access emulator, in front of the app and the backend, and the team domain. */
+    access: at(ports.access),
+    /** Where the sample backend listens; people reach it through the emulator, the self-checks directly. */
+    backend: at(ports.backend),
+    /** The app's dev server, behind the emulator. */
+    app: at(ports.app),
+    /** Where the sample backend serves its metrics to Prometheus. */
+    metrics: `${at(ports.metrics)}/metrics`,
+  };
+}
+
+export type LocalUrls = ReturnType<typeof localUrls>;
+
 /**
  * The local stack `npm start` runs (root package.json scripts), and the URL
- * that answers once each server is up. The ports are the ones in
- * app-config.yaml.
+ * that answers once each server is up.
  */
-export const LOCAL_STACK = {
-  access: {
-    script: 'start:access',
-    readyUrl: 'http://localhost:7000/cdn-cgi/access/certs',
-  },
-  backend: {
-    script: 'start:backend',
-    readyUrl: 'http://localhost:7007/.backstage/health/v1/readiness',
-  },
-  app: {
-    script: 'start:app',
-    readyUrl: 'http://localhost:3000/',
-  },
-} as const;
+export function localStack(ports: LocalPorts = NPM_START_PORTS) {
+  const urls = localUrls(ports);
+  return {
+    access: {
+      script: 'start:access',
+      readyUrl: `${urls.access}/cdn-cgi/access/certs`,
+    },
+    backend: {
+      script: 'start:backend',
+      readyUrl: `${urls.backend}/.backstage/health/v1/readiness`,
+    },
+    app: {
+      script: 'start:app',
+      readyUrl: `${urls.app}/`,
+    },
+  } as const;
+}
 
-export type LocalServerName = keyof typeof LOCAL_STACK;
-
-/** The one URL people open: the Access emulator, in front of the app and the backend. */
-export const LOCAL_URL = 'http://localhost:7000';
-
-/** Where the sample backend serves its metrics to Prometheus (packages/backend/src/instrumentation.js). */
-export const LOCAL_METRICS_URL = 'http://localhost:9464/metrics';
+export type LocalServerName = keyof ReturnType<typeof localStack>;
 
 /** True when something answers the URL successfully. */
 export async function isUp(url: string): Promise<boolean> {
@@ -52,9 +85,6 @@ export async function waitUntilUp(
   }
 }
 
-/** Where the sample backend listens; people reach it through the emulator, the self-checks directly. */
-export const LOCAL_BACKEND_URL = 'http://localhost:7007';
-
 /** The self-check's read-only catalog token (backend.auth.externalAccess in app-config.yaml). */
 const SELF_CHECK_TOKEN = 'local-start-self-check-catalog-read';
 
@@ -66,21 +96,20 @@ export const EXAMPLE_USERS: string[] = parseAllDocuments(
   .filter(entity => entity?.kind === 'User')
   .map(user => `user:default/${user.metadata.name}`);
 
-/** How many of the example Users the catalog has; 0 when it does not answer. */
-export async function exampleUsersInCatalog(): Promise<number> {
+/** How many of the example Users the backend's catalog has; 0 when it does not answer. */
+export async function exampleUsersInCatalog(
+  backendUrl: string,
+): Promise<number> {
   try {
-    const response = await fetch(
-      `${LOCAL_BACKEND_URL}/api/catalog/entities/by-refs`,
-      {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${SELF_CHECK_TOKEN}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ entityRefs: EXAMPLE_USERS, fields: ['kind'] }),
-        signal: AbortSignal.timeout(5000),
+    const response = await fetch(`${backendUrl}/api/catalog/entities/by-refs`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${SELF_CHECK_TOKEN}`,
+        'content-type': 'application/json',
       },
-    );
+      body: JSON.stringify({ entityRefs: EXAMPLE_USERS, fields: ['kind'] }),
+      signal: AbortSignal.timeout(5000),
+    });
     if (!response.ok) {
       await response.body?.cancel();
       return 0;
@@ -97,9 +126,12 @@ export async function exampleUsersInCatalog(): Promise<number> {
  * Until then nobody may sign in: a person whose User the catalog has not read
  * yet would be provisioned as a stranger.
  */
-export async function waitForExampleUsers(timeoutMs: number): Promise<boolean> {
+export async function waitForExampleUsers(
+  backendUrl: string,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while ((await exampleUsersInCatalog()) < EXAMPLE_USERS.length) {
+  while ((await exampleUsersInCatalog(backendUrl)) < EXAMPLE_USERS.length) {
     if (Date.now() > deadline) {
       return false;
     }

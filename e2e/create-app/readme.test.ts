@@ -201,7 +201,7 @@ spec:
       await answers(`${ACCESS_URL}/cdn-cgi/access/certs`, deadline);
 
       browser = await launchBrowser();
-      page = await newPage(browser);
+      page = await newPage(browser, ACCESS_URL);
     },
     { timeout: SETUP_TIMEOUT_MS },
   );

@@ -1,5 +1,4 @@
 import { provisionedUserEntityRef } from '@cfaccess/plugin-cloudflare-access-node';
-import { LOCAL_STACK, LOCAL_URL } from '../../scripts/localStack';
 
 /** The service token app-config.yaml accepts (subject ci-bot@example.com) and `npm start` passes to the emulator. */
 export const SERVICE_TOKEN = {
@@ -7,11 +6,15 @@ export const SERVICE_TOKEN = {
   'CF-Access-Client-Secret': 'demo-secret',
 };
 
-export const REFRESH_URL = `${LOCAL_URL}/api/auth/cfaccess/refresh`;
+/** The backend's refresh endpoint, where a sign-in happens: behind the emulator at the same path. */
+export const REFRESH_PATH = '/api/auth/cfaccess/refresh';
 
-/** Signs in on the emulator's login form, as a script would, and returns the Access cookie. */
-export async function accessCookie(email: string): Promise<string> {
-  const response = await fetch(`${LOCAL_URL}/cdn-cgi/access/login`, {
+/** Signs in on the login form of the emulator at `accessUrl`, as a script would, and returns the Access cookie. */
+export async function accessCookie(
+  accessUrl: string,
+  email: string,
+): Promise<string> {
+  const response = await fetch(`${accessUrl}/cdn-cgi/access/login`, {
     method: 'POST',
     body: new URLSearchParams({ email, redirect_url: '/' }),
     redirect: 'manual',
@@ -27,10 +30,11 @@ export async function accessCookie(email: string): Promise<string> {
 
 /** A new Access session of the person (the emulator's login form) and a refresh with it: the status, and who it signed in as. */
 async function signInOnce(
+  accessUrl: string,
   email: string,
 ): Promise<{ status: number; signedInAs?: string }> {
-  const response = await fetch(REFRESH_URL, {
-    headers: { cookie: await accessCookie(email) },
+  const response = await fetch(`${accessUrl}${REFRESH_PATH}`, {
+    headers: { cookie: await accessCookie(accessUrl, email) },
   });
   const body = (await response.json().catch(() => ({}))) as {
     backstageIdentity?: { identity?: { userEntityRef?: string } };
@@ -47,10 +51,13 @@ async function signInOnce(
  * is signed in as their provisioned User (app-config.yaml's provisionUsers),
  * so each attempt is a new Access session and checks who it signed in as.
  */
-export async function waitForCatalogUser(email: string): Promise<void> {
+export async function waitForCatalogUser(
+  accessUrl: string,
+  email: string,
+): Promise<void> {
   const provisioned = provisionedUserEntityRef(email);
   for (;;) {
-    const { status, signedInAs } = await signInOnce(email);
+    const { status, signedInAs } = await signInOnce(accessUrl, email);
     if (status === 200 && signedInAs !== provisioned) {
       return;
     }
@@ -69,13 +76,14 @@ export async function waitForCatalogUser(email: string): Promise<void> {
  * catalog that had not read them yet.
  */
 export async function firstSignInAs(
+  accessUrl: string,
   email: string,
   timeoutMs = 180_000,
 ): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const { status, signedInAs } = await signInOnce(email);
+      const { status, signedInAs } = await signInOnce(accessUrl, email);
       if (status === 200) {
         return signedInAs;
       }
@@ -87,12 +95,12 @@ export async function firstSignInAs(
   return undefined;
 }
 
-/** Sends an Access token straight to the backend, past the emulator, as someone replaying a copied token would. */
+/** Sends an Access token straight to the backend at `backendUrl`, past the emulator, as someone replaying a copied token would. */
 export async function replayToBackend(
+  backendUrl: string,
   token: string,
 ): Promise<{ status: number; reason?: string }> {
-  const backend = new URL(LOCAL_STACK.backend.readyUrl).origin;
-  const response = await fetch(`${backend}/api/auth/cfaccess/refresh`, {
+  const response = await fetch(`${backendUrl}${REFRESH_PATH}`, {
     headers: { 'cf-access-jwt-assertion': token },
   });
   const body = (await response.json().catch(() => ({}))) as {
@@ -103,11 +111,12 @@ export async function replayToBackend(
 
 /** Replays a token until the backend refuses it, for at most 15 seconds (app-config.yaml's sessionCheckInterval is 2s). */
 export async function replayUntilRefused(
+  backendUrl: string,
   token: string,
 ): Promise<{ status: number; reason?: string }> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const answer = await replayToBackend(token);
+    const answer = await replayToBackend(backendUrl, token);
     if (answer.status !== 200 || Date.now() > deadline) {
       return answer;
     }

@@ -26,9 +26,16 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A page in a fresh context, so that each flow starts with no Access cookie. */
-export async function newPage(browser: Browser): Promise<Page> {
+/**
+ * A page in a fresh context, so that each flow starts with no Access cookie.
+ * Paths it goes to and waits for are on `baseURL`: the emulator, on this run's port.
+ */
+export async function newPage(
+  browser: Browser,
+  baseURL: string,
+): Promise<Page> {
   const context = await browser.newContext({
+    baseURL,
     viewport: { width: 1280, height: 800 },
   });
   const page = await context.newPage();

@@ -3,11 +3,15 @@ import { mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   isUp,
-  LOCAL_STACK,
+  type LocalPorts,
   type LocalServerName,
+  localStack,
+  type LocalUrls,
+  localUrls,
   waitUntilUp,
 } from '../../scripts/localStack';
 import { ARTIFACTS_DIR, REPO_ROOT } from './paths';
+import { freePorts } from './ports';
 
 /** The dev server compiles the whole app first; two cores take a while. */
 const READY_TIMEOUT_MS = 240_000;
@@ -18,12 +22,53 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/** Ports for one suite's local stack (its servers and the backend's metrics), free on this machine now. */
+export async function freeLocalPorts(): Promise<LocalPorts> {
+  const [access, backend, app, metrics] = await freePorts(4);
+  return { access, backend, app, metrics };
+}
+
+/**
+ * The config that moves the backend and the app's dev server from
+ * app-config.yaml's ports to `ports`: Backstage's APP_CONFIG_ variables, which
+ * both read over their config files. The team domain is the emulator's URL
+ * (the issuer of its tokens), so it moves with the emulator.
+ */
+function backstageConfigEnv(ports: LocalPorts): Record<string, string> {
+  const { access } = localUrls(ports);
+  return {
+    APP_CONFIG_app_baseUrl: access,
+    APP_CONFIG_app_listen_port: String(ports.app),
+    APP_CONFIG_backend_baseUrl: access,
+    APP_CONFIG_backend_listen_port: String(ports.backend),
+    APP_CONFIG_backend_cors_origin: access,
+    APP_CONFIG_auth_providers_cfaccess_teamDomain: access,
+    'APP_CONFIG_auth_providers_cfaccess-custom_teamDomain': access,
+    // The metrics exporter's own variable (packages/backend/src/instrumentation.js).
+    OTEL_EXPORTER_PROMETHEUS_PORT: String(ports.metrics),
+  };
+}
+
+/** The emulator flags that move the start:access script's emulator to `ports`: the last of a flag given twice wins. */
+function accessPortArgs(ports: LocalPorts): string[] {
+  const urls = localUrls(ports);
+  return [
+    ...['--port', String(ports.access)],
+    ...['--upstream', urls.app],
+    ...['--route', `/api/=${urls.backend}`],
+  ];
+}
+
 /**
  * How the tests run each server: with the npm scripts of `npm start`, except
  * the backend, which runs without the CLI's file watcher: an edit to any of
  * its sources would restart it mid-test with an empty in-memory catalog.
  */
-function commandFor(name: LocalServerName, accessArgs: string[]) {
+function commandFor(
+  name: LocalServerName,
+  ports: LocalPorts,
+  accessArgs: string[],
+) {
   if (name === 'backend') {
     return {
       command: process.execPath,
@@ -39,10 +84,11 @@ function commandFor(name: LocalServerName, accessArgs: string[]) {
       cwd: join(REPO_ROOT, 'packages/backend'),
     };
   }
-  const extraArgs = name === 'access' ? accessArgs : [];
+  const extraArgs =
+    name === 'access' ? [...accessPortArgs(ports), ...accessArgs] : [];
   return {
     command: 'npm',
-    args: ['run', LOCAL_STACK[name].script, '--', ...extraArgs],
+    args: ['run', localStack(ports)[name].script, '--', ...extraArgs],
     cwd: REPO_ROOT,
   };
 }
@@ -78,33 +124,34 @@ export interface ServerSpec {
   args: string[];
   cwd: string;
   readyUrl: string;
-  env?: Record<string, string>;
+  /** Over this process's environment: where the servers of its stack listen. */
+  env: Record<string, string>;
 }
 
-/** The spec of a server of `npm start`, by name. */
+/** The spec of a server of `npm start`, by name, on the given ports. */
 export function localServer(
   name: LocalServerName,
+  ports: LocalPorts,
   accessArgs: string[] = [],
 ): ServerSpec {
   return {
     name,
-    ...commandFor(name, accessArgs),
-    readyUrl: LOCAL_STACK[name].readyUrl,
+    ...commandFor(name, ports, accessArgs),
+    readyUrl: localStack(ports)[name].readyUrl,
+    env: backstageConfigEnv(ports),
   };
 }
 
-/** The sample backend run as `npm start` runs it, plus config files (for replicas). */
+/** The sample backend run as `npm start` runs it, on the given ports, plus config files. */
 export function backendServer(
   name: string,
-  readyUrl: string,
+  ports: LocalPorts,
   configFiles: string[],
-  env?: Record<string, string>,
 ): ServerSpec {
-  const spec = commandFor('backend', []);
+  const spec = localServer('backend', ports);
   return {
-    name,
     ...spec,
-    ...(env && { env }),
+    name,
     args: [
       ...spec.args,
       ...['../../app-config.yaml', ...configFiles].flatMap(file => [
@@ -112,14 +159,14 @@ export function backendServer(
         file,
       ]),
     ],
-    readyUrl,
   };
 }
 
 /**
  * Starts servers, each in its own process group so that stopping ends npm
  * and every child, and waits until each answers. Logs go to
- * e2e/artifacts/logs/<label>-<name>.log.
+ * e2e/artifacts/logs/<label>-<name>-<port>.log: the port, which no other
+ * server on the machine has, keeps two runs out of each other's logs.
  */
 export async function startServers(
   label: string,
@@ -128,7 +175,7 @@ export async function startServers(
   for (const { readyUrl } of specs) {
     if (await isUp(readyUrl)) {
       throw new Error(
-        `${readyUrl} already answers: stop "npm start" before running the e2e tests`,
+        `${readyUrl} already answers: another server took the port picked for this one`,
       );
     }
   }
@@ -148,7 +195,10 @@ export async function startServers(
   try {
     await Promise.all(
       specs.map(async ({ name, command, args, cwd, env, readyUrl }) => {
-        const logFile = join(logDir, `${label}-${name}.log`);
+        const logFile = join(
+          logDir,
+          `${label}-${name}-${new URL(readyUrl).port}.log`,
+        );
         const log = openSync(logFile, 'w');
         const child = spawn(command, args, {
           cwd,
@@ -186,15 +236,23 @@ export async function startServers(
   return { stop };
 }
 
-/** Starts servers of the local stack (`npm start`'s), on its ports. */
-export function startLocalStack(options: {
+/** Servers of the local stack that run, and where they answer. */
+export interface StartedLocalStack extends LocalStack {
+  urls: LocalUrls;
+}
+
+/** Starts servers of the local stack (`npm start`'s), on the given ports or on free ones. */
+export async function startLocalStack(options: {
   label: string;
   servers: LocalServerName[];
+  ports?: LocalPorts;
   /** Extra emulator flags, e.g. a short session. */
   accessArgs?: string[];
-}): Promise<LocalStack> {
-  return startServers(
+}): Promise<StartedLocalStack> {
+  const ports = options.ports ?? (await freeLocalPorts());
+  const { stop } = await startServers(
     options.label,
-    options.servers.map(name => localServer(name, options.accessArgs)),
+    options.servers.map(name => localServer(name, ports, options.accessArgs)),
   );
+  return { stop, urls: localUrls(ports) };
 }
