@@ -33,8 +33,10 @@ export const TRUST_CORE = {
 export const FOCUSED_TESTS = {
   'auth-backend-module-cloudflare-access-provider': [
     'verifier.test.ts',
+    'verifierKeys.test.ts',
     'verifierTrust.test.ts',
     'identityAnswers.test.ts',
+    'identityAnswersBetween.test.ts',
   ],
   'catalog-backend-module-cloudflare-access': ['store.test.ts'],
 };

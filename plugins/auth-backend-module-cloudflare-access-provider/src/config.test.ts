@@ -4,6 +4,9 @@ import { readCloudflareAccessConfig } from './config';
 const read = (data: object) =>
   readCloudflareAccessConfig(new ConfigReader(data as any));
 
+/** The team and the audience most cases read, as an upstream config names them. */
+const ACME = { teamName: 'acme', audience: 'tag' };
+
 describe('readCloudflareAccessConfig', () => {
   it('reads an upstream config with defaults', () => {
     expect(read({ teamName: 'Acme', audience: 'tag' })).toEqual({
@@ -25,8 +28,7 @@ describe('readCloudflareAccessConfig', () => {
 
   it('maps Access group ids and emails to Group refs, case-insensitively', () => {
     const config = read({
-      teamName: 'acme',
-      audience: 'tag',
+      ...ACME,
       accessGroups: [
         { id: 'A1B2', entityRef: 'platform' },
         { id: 'Staff@Acme.com', entityRef: 'group:people/staff' },
@@ -52,10 +54,9 @@ describe('readCloudflareAccessConfig', () => {
     });
     expect(config.identityTimeoutMs).toBe(1500);
     expect(config.signInCacheSeconds).toBe(0);
-    expect(
-      read({ teamName: 'acme', audience: 'tag', signInCacheDuration: 0 })
-        .signInCacheSeconds,
-    ).toBe(0);
+    expect(read({ ...ACME, signInCacheDuration: 0 }).signInCacheSeconds).toBe(
+      0,
+    );
     expect(config.teamDomain).toBe('http://localhost:7000');
     expect(config.audiences).toEqual(['one', 'two']);
     expect(config.clockToleranceSeconds).toBe(5);
@@ -106,49 +107,43 @@ describe('readCloudflareAccessConfig', () => {
     [{ teamName: 'acme', audience: [] }, /audience must be a non-empty/],
     [{ teamName: 'acme', audience: [''] }, /audience must be a non-empty/],
     [
-      { teamName: 'acme', audience: 'tag', clockTolerance: '1h' },
+      { ...ACME, clockTolerance: '1h' },
       /clockTolerance must be between 0 and 300 seconds/,
     ],
+    [{ ...ACME, clockTolerance: 'soon' }, /clockTolerance is not a duration/],
     [
-      { teamName: 'acme', audience: 'tag', clockTolerance: 'soon' },
-      /clockTolerance is not a duration/,
-    ],
-    [
-      { teamName: 'acme', audience: 'tag', identityTimeout: '0s' },
+      { ...ACME, identityTimeout: '0s' },
       /identityTimeout must be between 0.1 and 60 seconds/,
     ],
     [
-      { teamName: 'acme', audience: 'tag', signInCacheDuration: '1h' },
+      { ...ACME, signInCacheDuration: '1h' },
       /signInCacheDuration must be between 0 and 900 seconds/,
     ],
     [
-      { teamName: 'acme', audience: 'tag', signInCacheDuration: 30 },
+      { ...ACME, signInCacheDuration: 30 },
       /signInCacheDuration is not a duration/,
     ],
     [
-      { teamName: 'acme', audience: 'tag', sessionCheckInterval: '0s' },
+      { ...ACME, sessionCheckInterval: '0s' },
       /sessionCheckInterval must be between 1 and 86400 seconds/,
     ],
     [
       {
-        teamName: 'acme',
-        audience: 'tag',
+        ...ACME,
         accessGroups: [{ id: ' ', entityRef: 'x' }],
       },
       /accessGroups\[0\]\.id is empty/,
     ],
     [
       {
-        teamName: 'acme',
-        audience: 'tag',
+        ...ACME,
         accessGroups: [{ id: 'g', entityRef: 'user:default/ada' }],
       },
       /accessGroups\[0\]\.entityRef is not a Group entity ref/,
     ],
     [
       {
-        teamName: 'acme',
-        audience: 'tag',
+        ...ACME,
         serviceTokens: [{ token: 't', subject: 's', audience: 'other' }],
       },
       /serviceTokens\[0\]\.audience names a tag/,

@@ -1,18 +1,10 @@
 import { ConfigReader } from '@backstage/config';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import { SignJWT } from 'jose';
 import { explainCloudflareAccessToken } from './explain';
+import { useAccessEmulator } from './__testUtils__/emulator';
 
 describe('explainCloudflareAccessToken', () => {
-  let emulator: AccessEmulator;
-
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({ audience: 'aud-one' });
-  });
-
-  afterAll(() => emulator.close());
-
-  afterEach(() => emulator.setEndpointMode('certs', 'ok'));
+  const emulator = useAccessEmulator({ audience: 'aud-one' });
 
   const now = () => Math.floor(Date.now() / 1000);
 

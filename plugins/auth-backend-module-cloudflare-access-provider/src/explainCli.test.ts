@@ -1,47 +1,29 @@
+/** cfaccess-explain: asks a running backend, or explains a token alone, and exits 0, 1 or 2 with one line for a config it cannot read. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { promisify } from 'node:util';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import {
-  CfaccessBackend,
-  EXAMPLE_ORG,
-  startCfaccessBackend,
-} from './__testUtils__/testBackend';
+import { useCfaccess } from './__testUtils__/testBackend';
 import { runExplainCli } from './explainCli';
 
 const BIN = resolvePath(__dirname, '../bin/cfaccess-explain');
 
 describe('cfaccess-explain', () => {
-  let emulator: AccessEmulator;
-  let backend: CfaccessBackend;
-  let configFile: string;
-
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({
-      audience: 'aud',
-      catalog: [EXAMPLE_ORG],
-    });
-    const provider = {
-      teamDomain: emulator.url,
-      audience: '${TEST_CF_ACCESS_AUD}',
-      signIn: {
-        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
-      },
-    };
-    const dir = mkdtempSync(join(tmpdir(), 'cfaccess-explain-'));
-    configFile = join(dir, 'app-config.yaml');
+  const { emulator, useBackend } = useCfaccess();
+  const backend = useBackend();
+  const configFile = join(
+    mkdtempSync(join(tmpdir(), 'cfaccess-explain-')),
+    'app-config.yaml',
+  );
+  beforeAll(() => {
+    // The backend's provider, with its audience from the environment.
+    const cfaccess = { ...backend.provider, audience: '${TEST_CF_ACCESS_AUD}' };
     writeFileSync(
       configFile,
-      JSON.stringify({ auth: { providers: { cfaccess: provider } } }),
+      JSON.stringify({ auth: { providers: { cfaccess } } }),
     );
-    backend = await startCfaccessBackend({
-      provider: { ...provider, audience: 'aud' },
-    });
-  }, 60_000);
-
-  afterAll(() => emulator.close());
+  });
 
   async function run(args: string[]) {
     let output = '';

@@ -1,111 +1,51 @@
 /** What a Redis writer can do: write entries of every kind straight into the shared cache. None decides who signs in. */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { metricsServiceFactory } from '@backstage/backend-defaults/alpha';
-import { cacheServiceFactory } from '@backstage/backend-defaults/cache';
 import { CacheManager } from '@backstage/backend-defaults/cache';
-import { ConfigReader } from '@backstage/config';
 import { CacheService } from '@backstage/backend-plugin-api';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import { metrics } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { DataPoint, MeterProvider } from '@opentelemetry/sdk-metrics';
+import { ConfigReader } from '@backstage/config';
 import { decodeJwt } from 'jose';
 import { readCloudflareAccessConfig } from './config';
 import { SessionKeys } from './cache/sessionKeys';
 import { CloudflareAccessClaims } from './types';
-import {
-  describeWithRedis,
-  replicaBackendConfig,
-  startRedis,
-  TestRedis,
-} from './__testUtils__/redis';
-import {
-  accessGroupsOf,
-  CfaccessBackend,
-  EXAMPLE_ORG,
-  startCfaccessBackend,
-} from './__testUtils__/testBackend';
+import { useRecordedMetrics } from './__testUtils__/metrics';
+import { describeWithRedis, useSharedRedis } from './__testUtils__/redis';
+import { identityOf, useCfaccess } from './__testUtils__/testBackend';
 
 describeWithRedis('forged entries in the shared cache', () => {
-  let emulator: AccessEmulator;
-  let redis: TestRedis;
-  let databaseDirectory: string;
-  let backend: CfaccessBackend;
-  let provider: Record<string, any>;
+  const recorded = useRecordedMetrics();
+  const sharedRedis = useSharedRedis();
+  const { emulator, useBackend, startBackend } = useCfaccess(
+    {
+      groupsOf: ['ada@example.com', 'grace@example.com'],
+      resolver: { ownershipFromAccessGroups: true },
+    },
+    { sharedRedis, features: [metricsServiceFactory] },
+  );
+  const backend = useBackend();
   // What someone with write access to Redis uses: a client of their own on the same store.
   let redisWriter: CacheService;
   let keys: SessionKeys;
-  // A real OpenTelemetry SDK behind Backstage's metrics service, read without a server.
-  const exporter = new PrometheusExporter({ preventServerStart: true });
 
-  const start = () =>
-    startCfaccessBackend({
-      provider,
-      config: { backend: replicaBackendConfig(redis, databaseDirectory) },
-      features: [cacheServiceFactory, metricsServiceFactory],
-    });
-
-  /** The shared-cache reads counted so far with this result. */
-  async function sharedReads(result: string): Promise<number> {
-    const { resourceMetrics } = await exporter.collect();
-    return resourceMetrics.scopeMetrics
-      .flatMap(scope => scope.metrics)
-      .filter(metric => metric.descriptor.name === 'cfaccess.cache.reads')
-      .flatMap(metric => metric.dataPoints as DataPoint<number>[])
-      .filter(
-        point =>
-          point.attributes['cfaccess.cache.layer'] === 'shared' &&
-          point.attributes['cfaccess.cache.result'] === result,
-      )
-      .reduce((sum, point) => sum + point.value, 0);
-  }
-
-  beforeAll(async () => {
-    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [exporter] }));
-    redis = await startRedis();
-    databaseDirectory = await mkdtemp(join(tmpdir(), 'cfaccess-auth-db-'));
-    emulator = await startAccessEmulator({
-      audience: 'aud',
-      catalog: [EXAMPLE_ORG],
-    });
-    provider = {
-      teamDomain: emulator.url,
-      audience: 'aud',
-      accessGroups: accessGroupsOf(emulator, [
-        'ada@example.com',
-        'grace@example.com',
-      ]),
-      signIn: {
-        resolvers: [
-          {
-            resolver: 'emailMatchingUserEntityProfileEmail',
-            ownershipFromAccessGroups: true,
-          },
-        ],
-      },
-    };
-    backend = await start();
+  beforeAll(() => {
     keys = new SessionKeys(
-      readCloudflareAccessConfig(new ConfigReader(provider)),
+      readCloudflareAccessConfig(new ConfigReader(backend.provider)),
     );
     redisWriter = CacheManager.fromConfig(
       new ConfigReader({
-        backend: { cache: { store: 'redis', connection: redis.url } },
+        backend: { cache: { store: 'redis', connection: sharedRedis.url } },
       }),
     ).forPlugin('auth');
-  }, 90_000);
-
-  afterAll(async () => {
-    await emulator?.close();
-    metrics.disable();
   });
+
+  /** The shared-cache reads counted so far with this result. */
+  const sharedReads = (result: string) =>
+    recorded.count('cfaccess.cache.reads', {
+      'cfaccess.cache.layer': 'shared',
+      'cfaccess.cache.result': result,
+    });
 
   const claimsOf = (token: string) =>
     decodeJwt(token) as unknown as CloudflareAccessClaims;
-  const identityOf = (res: { body: any }) =>
-    res.body.backstageIdentity.identity;
 
   it('ignores a forged sign-in reuse entry: the person signs in as themselves', async () => {
     const { token } = await emulator.signIn('linus@example.com');
@@ -213,7 +153,7 @@ describeWithRedis('forged entries in the shared cache', () => {
     expect(identityOf(copied).userEntityRef).toBe('user:default/linus');
 
     // A new replica (or this one after a restart) reads the same secret from the shared database.
-    const replica = await start();
+    const replica = await startBackend();
     emulator.resetCounts();
     const again = await replica.refresh(token);
     expect(identityOf(again).userEntityRef).toBe('user:default/ada');

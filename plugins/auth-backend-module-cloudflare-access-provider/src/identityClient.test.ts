@@ -1,54 +1,19 @@
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
+/** get-identity through a real backend: its answer trusted only where it agrees with the token on email and `sub`, and a session Access ended kept refused. */
 import { TestClock } from './__testUtils__/clock';
-import {
-  accessGroupsOf,
-  CfaccessBackend,
-  EXAMPLE_ORG,
-  startCfaccessBackend,
-} from './__testUtils__/testBackend';
+import { identityOf, useCfaccess } from './__testUtils__/testBackend';
 
 describe('get-identity is trusted only where the token agrees', () => {
-  let emulator: AccessEmulator;
-  let backend: CfaccessBackend;
   const clock = new TestClock();
-
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({
-      audience: 'aud',
-      catalog: [EXAMPLE_ORG],
-    });
-    backend = await startCfaccessBackend({
-      provider: {
-        teamDomain: emulator.url,
-        audience: 'aud',
-        identityTimeout: '500ms',
-        sessionCheckInterval: '1s',
-        accessGroups: accessGroupsOf(emulator, [
-          'ada@example.com',
-          'grace@example.com',
-        ]),
-        signIn: {
-          resolvers: [
-            {
-              resolver: 'emailMatchingUserEntityProfileEmail',
-              ownershipFromAccessGroups: true,
-            },
-          ],
-        },
-      },
-      clock,
-    });
-  }, 60_000);
-
-  afterAll(() => emulator.close());
-
-  afterEach(() => {
-    emulator.setEndpointMode('identity', 'ok');
-    emulator.answerIdentityAs(undefined);
-  });
-
-  const identityOf = (res: { body: any }) =>
-    res.body.backstageIdentity?.identity;
+  const { emulator, useBackend } = useCfaccess(
+    {
+      identityTimeout: '500ms',
+      sessionCheckInterval: '1s',
+      groupsOf: ['ada@example.com', 'grace@example.com'],
+      resolver: { ownershipFromAccessGroups: true },
+    },
+    { clock },
+  );
+  const backend = useBackend();
 
   it("signs in the token's person, without the answer's groups, when get-identity names someone else", async () => {
     // Grace is in security; Linus is not.
@@ -157,5 +122,72 @@ describe('get-identity is trusted only where the token agrees', () => {
     const res = await backend.refresh(token);
     expect(res.status).toBe(200);
     expect(res.body.providerInfo.degraded).toBe(true);
+  });
+});
+
+describe('get-identity must agree with the token on email and sub', () => {
+  const { emulator, useBackend } = useCfaccess({
+    groupsOf: ['grace@example.com', 'linus@example.com'],
+    resolver: { ownershipFromAccessGroups: true },
+  });
+  const backend = useBackend();
+
+  const securityGroup = 'group:default/security';
+
+  /** A token of Grace's Access session (get-identity reads it and answers as Grace) that names this email and sub. */
+  async function gracesSessionAs(email: string, sub?: string) {
+    const grace = await emulator.signIn('grace@example.com');
+    const token = await emulator.mintToken({
+      email,
+      sub: sub ?? grace.sub,
+      identity_nonce: grace.identityNonce,
+    });
+    return { grace, token };
+  }
+
+  /** The identity of a degraded sign-in: the token's own claims, no groups. */
+  const fromClaims = (sub: string, email: string) => ({
+    id: sub,
+    name: email,
+    email,
+    groups: [],
+  });
+
+  it("ignores an answer with the token's sub but another email", async () => {
+    // get-identity answers as Grace (in security); the token names Linus (not in security) with Grace's own sub.
+    const { grace, token } = await gracesSessionAs('linus@example.com');
+    const res = await backend.refresh(token);
+    expect(res.status).toBe(200);
+    expect(identityOf(res).userEntityRef).toBe('user:default/linus');
+    expect(res.body.providerInfo.degraded).toBe(true);
+    expect(res.body.providerInfo.cfIdentity).toEqual(
+      fromClaims(grace.sub, 'linus@example.com'),
+    );
+    expect(identityOf(res).ownershipEntityRefs).not.toContain(securityGroup);
+  });
+
+  it("ignores an answer with the token's email but another sub", async () => {
+    // The answer is Grace's own identity; only its user_uuid differs from the token's sub.
+    const { token } = await gracesSessionAs(
+      'grace@example.com',
+      'another-access-user-id',
+    );
+    const res = await backend.refresh(token);
+    expect(res.status).toBe(200);
+    expect(identityOf(res).userEntityRef).toBe('user:default/grace');
+    expect(res.body.providerInfo.degraded).toBe(true);
+    expect(res.body.providerInfo.cfIdentity).toEqual(
+      fromClaims('another-access-user-id', 'grace@example.com'),
+    );
+  });
+
+  it('uses an answer that agrees on both (the control)', async () => {
+    const grace = await emulator.signIn('grace@example.com');
+    const res = await backend.refresh(grace.token);
+    expect(res.status).toBe(200);
+    expect(res.body.providerInfo.degraded).toBeUndefined();
+    expect(res.body.providerInfo.cfIdentity.groups).toEqual(
+      emulator.identityOf('grace@example.com').groups,
+    );
   });
 });

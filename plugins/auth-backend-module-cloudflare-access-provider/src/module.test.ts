@@ -1,45 +1,27 @@
+/** The provider in a real backend: where it reads the token, whom it signs in, and the 401s that echo nothing of a token. */
 import { JsonObject } from '@backstage/types';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import request from 'supertest';
-import {
-  EXAMPLE_ORG,
-  REFRESH,
-  startCfaccessBackend,
-} from './__testUtils__/testBackend';
+import { EXAMPLE_ORG } from './__testUtils__/paths';
+import { identityOf, useCfaccess } from './__testUtils__/testBackend';
 
-function startBackend(emulator: AccessEmulator, provider: JsonObject = {}) {
-  return startCfaccessBackend({
-    provider: {
-      teamDomain: emulator.url,
-      audience: emulator.audience,
+/** An emulator for these audiences, and a backend taking all of them, with the service token ci.access. */
+function useBackendFor(audience: string[], provider: JsonObject = {}) {
+  const { emulator, useBackend } = useCfaccess(
+    {
+      audience,
       serviceTokens: [{ token: 'ci.access', subject: 'ci-bot@example.com' }],
-      signIn: {
-        resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
-      },
       ...provider,
     },
-  });
+    { emulator: { audience, catalog: [EXAMPLE_ORG] } },
+  );
+  return { emulator, backend: useBackend() };
 }
 
 describe('the cfaccess provider in a real backend', () => {
-  let emulator: AccessEmulator;
-  let backend: Awaited<ReturnType<typeof startBackend>>;
-
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({
-      audience: 'backstage-aud',
-      catalog: [EXAMPLE_ORG],
-    });
-    backend = await startBackend(emulator);
-  }, 60_000);
-
-  afterAll(() => emulator.close());
+  const { emulator, backend } = useBackendFor(['backstage-aud']);
 
   it('records each sign-in in the audit trail', async () => {
     const { token } = await emulator.signIn('linus@example.com');
-    await request(backend.server)
-      .get(REFRESH)
-      .set('cf-access-jwt-assertion', token);
+    await backend.refresh(token);
     expect(backend.audited).toContainEqual({
       outcome: 'success',
       meta: { subject: 'user:default/linus' },
@@ -48,15 +30,13 @@ describe('the cfaccess provider in a real backend', () => {
 
   it('signs a person in from the header, with groups and ownership', async () => {
     const { token } = await emulator.signIn('ada@example.com');
-    const res = await request(backend.server)
-      .get(REFRESH)
-      .set('cf-access-jwt-assertion', token);
+    const res = await backend.refresh(token);
     expect(res.status).toBe(200);
-    expect(res.body.backstageIdentity.identity).toMatchObject({
+    expect(identityOf(res)).toMatchObject({
       type: 'user',
       userEntityRef: 'user:default/ada',
     });
-    expect(res.body.backstageIdentity.identity.ownershipEntityRefs).toEqual(
+    expect(identityOf(res).ownershipEntityRefs).toEqual(
       expect.arrayContaining(['user:default/ada', 'group:default/platform']),
     );
     expect(res.body.profile).toMatchObject({
@@ -73,17 +53,13 @@ describe('the cfaccess provider in a real backend', () => {
 
   it('signs a person in from the cookie when the header is absent', async () => {
     const { token } = await emulator.signIn('grace@example.com');
-    const res = await request(backend.server)
-      .get(REFRESH)
-      .set('cookie', `CF_Authorization=${token}`);
+    const res = await backend.refresh(`CF_Authorization=${token}`, 'cookie');
     expect(res.status).toBe(200);
-    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
-      'user:default/grace',
-    );
+    expect(identityOf(res).userEntityRef).toBe('user:default/grace');
   });
 
   it('answers 401 with what to fix when there is no token', async () => {
-    const res = await request(backend.server).get(REFRESH);
+    const res = await backend.refresh();
     expect(res.status).toBe(401);
     expect(res.body.error.name).toBe('AuthenticationError');
     expect(res.body.error.message).toMatch(/No Cloudflare Access token/);
@@ -95,9 +71,7 @@ describe('the cfaccess provider in a real backend', () => {
       email: 'ada@example.com',
       sub: 'ada-id',
     });
-    const res = await request(backend.server)
-      .get(REFRESH)
-      .set('cf-access-jwt-assertion', token);
+    const res = await backend.refresh(token);
     expect(res.status).toBe(401);
     expect(res.body.error.message).toMatch(
       /audience is not one of the configured audiences; set auth\.providers\.cfaccess\.audience/,
@@ -123,9 +97,7 @@ describe('the cfaccess provider in a real backend', () => {
   });
 
   it('answers 401, not 500, for garbage and for an expired token', async () => {
-    const garbage = await request(backend.server)
-      .get(REFRESH)
-      .set('cf-access-jwt-assertion', 'garbage');
+    const garbage = await backend.refresh('garbage');
     expect(garbage.status).toBe(401);
     expect(garbage.body.error.reason).toBe('malformed');
 
@@ -137,31 +109,23 @@ describe('the cfaccess provider in a real backend', () => {
       nbf: now - 7200,
       exp: now - 3600,
     });
-    const res = await request(backend.server)
-      .get(REFRESH)
-      .set('cf-access-jwt-assertion', expired);
+    const res = await backend.refresh(expired);
     expect(res.status).toBe(401);
     expect(res.body.error.reason).toBe('expired');
   });
 
   it('signs an allowed service token in as its subject', async () => {
     const token = await emulator.mintServiceToken('ci.access');
-    const res = await request(backend.server)
-      .get(REFRESH)
-      .set('cf-access-jwt-assertion', token);
+    const res = await backend.refresh(token);
     expect(res.status).toBe(200);
-    expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
-      'user:default/ci-bot',
-    );
+    expect(identityOf(res).userEntityRef).toBe('user:default/ci-bot');
     expect(res.body.providerInfo.serviceTokenId).toBe('ci.access');
     expect(res.body.providerInfo.cfIdentity.groups).toEqual([]);
   });
 
   it('answers 401 for a service token that is not listed', async () => {
     const token = await emulator.mintServiceToken('stranger.access');
-    const res = await request(backend.server)
-      .get(REFRESH)
-      .set('cf-access-jwt-assertion', token);
+    const res = await backend.refresh(token);
     expect(res.status).toBe(401);
     expect(res.body.error.reason).toBe('service_token');
     expect(res.body.error.message).toMatch(
@@ -172,45 +136,27 @@ describe('the cfaccess provider in a real backend', () => {
 });
 
 describe('the cfaccess provider with custom header and cookie names', () => {
-  let emulator: AccessEmulator;
-  let backend: Awaited<ReturnType<typeof startBackend>>;
-
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({
-      audience: ['first-aud', 'second-aud'],
-      catalog: [EXAMPLE_ORG],
-    });
-    backend = await startBackend(emulator, {
-      jwtHeaderName: 'x-access-token',
-      authorizationCookieName: 'AccessCookie',
-      serviceTokens: [
-        {
-          token: 'ci.access',
-          subject: 'ci-bot@example.com',
-          audience: 'second-aud',
-        },
-      ],
-    });
-  }, 60_000);
-
-  afterAll(() => emulator.close());
+  const { emulator, backend } = useBackendFor(['first-aud', 'second-aud'], {
+    jwtHeaderName: 'x-access-token',
+    authorizationCookieName: 'AccessCookie',
+    serviceTokens: [
+      {
+        token: 'ci.access',
+        subject: 'ci-bot@example.com',
+        audience: 'second-aud',
+      },
+    ],
+  });
 
   it('reads the configured header and cookie, and not the default ones', async () => {
     const { token } = await emulator.signIn('linus@example.com');
-    const byHeader = await request(backend.server)
-      .get(REFRESH)
-      .set('x-access-token', token);
+    const byHeader = await backend.refresh(token, 'x-access-token');
     expect(byHeader.status).toBe(200);
-    expect(byHeader.body.backstageIdentity.identity.userEntityRef).toBe(
-      'user:default/linus',
-    );
-    const byCookie = await request(backend.server)
-      .get(REFRESH)
-      .set('cookie', `AccessCookie=${token}`);
+    expect(identityOf(byHeader).userEntityRef).toBe('user:default/linus');
+    const byCookie = await backend.refresh(`AccessCookie=${token}`, 'cookie');
     expect(byCookie.status).toBe(200);
-    const byDefaultHeader = await request(backend.server)
-      .get(REFRESH)
-      .set('cf-access-jwt-assertion', token)
+    const byDefaultHeader = await backend
+      .refresh(token)
       .set('cookie', `CF_Authorization=${token}`);
     expect(byDefaultHeader.status).toBe(401);
   });
@@ -224,9 +170,7 @@ describe('the cfaccess provider with custom header and cookie names', () => {
       sub,
       identity_nonce: identityNonce,
     });
-    const res = await request(backend.server)
-      .get(REFRESH)
-      .set('x-access-token', token);
+    const res = await backend.refresh(token, 'x-access-token');
     expect(res.status).toBe(200);
   });
 
@@ -234,16 +178,12 @@ describe('the cfaccess provider with custom header and cookie names', () => {
     const allowed = await emulator.mintServiceToken('ci.access', {
       aud: ['second-aud'],
     });
-    const res = await request(backend.server)
-      .get(REFRESH)
-      .set('x-access-token', allowed);
+    const res = await backend.refresh(allowed, 'x-access-token');
     expect(res.status).toBe(200);
     const other = await emulator.mintServiceToken('ci.access', {
       aud: ['first-aud'],
     });
-    const refused = await request(backend.server)
-      .get(REFRESH)
-      .set('x-access-token', other);
+    const refused = await backend.refresh(other, 'x-access-token');
     expect(refused.status).toBe(401);
     expect(refused.body.error.reason).toBe('service_token');
   });

@@ -1,68 +1,23 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/** get-identity asked once per Access session, degraded sign-ins while it fails, the warm path that asks nothing, and the catalog's answer reused within signInCacheDuration. */
+import { readFile, writeFile } from 'node:fs/promises';
 import request from 'supertest';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import {
-  accessGroupsOf,
-  CfaccessBackend,
-  EXAMPLE_ORG,
-  startCfaccessBackend,
-} from './__testUtils__/testBackend';
 import { TestClock } from './__testUtils__/clock';
+import { copyOfExampleOrg } from './__testUtils__/paths';
+import { identityOf, useCfaccess } from './__testUtils__/testBackend';
 
 describe('identity per Access session, outages, and the warm path', () => {
-  let emulator: AccessEmulator;
-
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({
-      audience: 'aud',
-      catalog: [EXAMPLE_ORG],
-    });
-  });
-
-  afterAll(() => emulator.close());
-
-  afterEach(() => {
-    emulator.setEndpointMode('identity', 'ok');
-    emulator.setEndpointMode('certs', 'ok');
-  });
-
   const clock = new TestClock();
-
-  function startWith(
-    provider: Record<string, string | number> = {},
-    catalogFile?: string,
-  ) {
-    return startCfaccessBackend({
-      catalogFile,
-      clock,
-      provider: {
-        teamDomain: emulator.url,
-        audience: 'aud',
-        identityTimeout: '500ms',
-        accessGroups: accessGroupsOf(emulator, ['ada@example.com']),
-        signIn: {
-          resolvers: [
-            {
-              resolver: 'emailMatchingUserEntityProfileEmail',
-              ownershipFromAccessGroups: true,
-            },
-          ],
-        },
-        ...provider,
-      },
-    });
-  }
-
-  const successes = (backend: CfaccessBackend) =>
-    backend.audited.filter(event => event.outcome === 'success').length;
+  const { emulator, useBackend, startBackend } = useCfaccess(
+    {
+      identityTimeout: '500ms',
+      groupsOf: ['ada@example.com'],
+      resolver: { ownershipFromAccessGroups: true },
+    },
+    { clock },
+  );
 
   describe('with the default sign-in reuse', () => {
-    let backend: CfaccessBackend;
-    beforeAll(async () => {
-      backend = await startWith();
-    }, 60_000);
+    const backend = useBackend();
 
     it('asks get-identity once per session, whatever the concurrency', async () => {
       const { token } = await emulator.signIn('grace@example.com');
@@ -77,21 +32,19 @@ describe('identity per Access session, outages, and the warm path', () => {
     it('makes no network call and no catalog work on a warm refresh', async () => {
       const { token } = await emulator.signIn('ada@example.com');
       const first = await backend.refresh(token);
-      expect(first.body.backstageIdentity.identity.ownershipEntityRefs).toEqual(
+      expect(identityOf(first).ownershipEntityRefs).toEqual(
         expect.arrayContaining(['user:default/ada', 'group:default/platform']),
       );
       emulator.resetCounts();
-      const before = successes(backend);
+      const before = backend.successes();
       for (let i = 0; i < 5; i++) {
         const res = await backend.refresh(token);
         expect(res.status).toBe(200);
-        expect(res.body.backstageIdentity.identity).toEqual(
-          first.body.backstageIdentity.identity,
-        );
+        expect(identityOf(res)).toEqual(identityOf(first));
       }
       expect(emulator.requestCount('identity')).toBe(0);
       expect(emulator.requestCount('certs')).toBe(0);
-      expect(successes(backend)).toBe(before);
+      expect(backend.successes()).toBe(before);
     });
 
     it('asks again for a new Access session of the same person', async () => {
@@ -112,9 +65,7 @@ describe('identity per Access session, outages, and the warm path', () => {
       const res = await backend.refresh(token);
       expect(res.status).toBe(200);
       expect(res.body.providerInfo.degraded).toBe(true);
-      expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
-        'user:default/grace',
-      );
+      expect(identityOf(res).userEntityRef).toBe('user:default/grace');
     });
 
     it('signs in with the token claims, marked degraded, when get-identity hangs', async () => {
@@ -122,9 +73,7 @@ describe('identity per Access session, outages, and the warm path', () => {
       const { token } = await emulator.signIn('ada@example.com');
       const res = await backend.refresh(token);
       expect(res.status).toBe(200);
-      expect(res.body.backstageIdentity.identity.userEntityRef).toBe(
-        'user:default/ada',
-      );
+      expect(identityOf(res).userEntityRef).toBe('user:default/ada');
       expect(res.body.providerInfo.degraded).toBe(true);
       expect(res.body.providerInfo.cfIdentity).toMatchObject({
         email: 'ada@example.com',
@@ -135,15 +84,11 @@ describe('identity per Access session, outages, and the warm path', () => {
 
   describe('reusing the catalog for new sessions of a known person', () => {
     it('signs a new session in without the catalog, and a removed User out within signInCacheDuration', async () => {
-      const catalogFile = join(
-        await mkdtemp(join(tmpdir(), 'cfaccess-org-')),
-        'org.yaml',
-      );
-      const org = await readFile(EXAMPLE_ORG, 'utf8');
-      await writeFile(catalogFile, org);
-      const backend = await startWith(
+      const catalogFile = copyOfExampleOrg();
+      const org = await readFile(catalogFile, 'utf8');
+      const backend = await startBackend(
         { signInCacheDuration: '3s' },
-        catalogFile,
+        { catalogFile },
       );
       const first = (await emulator.signIn('grace@example.com')).token;
       expect((await backend.refresh(first)).status).toBe(200);
@@ -171,9 +116,7 @@ describe('identity per Access session, outages, and the warm path', () => {
       const second = (await emulator.signIn('grace@example.com')).token;
       const reused = await backend.refresh(second);
       expect(reused.status).toBe(200);
-      expect(reused.body.backstageIdentity.identity.userEntityRef).toBe(
-        'user:default/grace',
-      );
+      expect(identityOf(reused).userEntityRef).toBe('user:default/grace');
 
       // ...only until that answer is signInCacheDuration old, whichever session it signed in.
       clock.advance(2000);
@@ -192,13 +135,13 @@ describe('identity per Access session, outages, and the warm path', () => {
 
   describe('with sign-in reuse disabled', () => {
     it('resolves every refresh against the catalog', async () => {
-      const backend = await startWith({ signInCacheDuration: 0 });
+      const backend = await startBackend({ signInCacheDuration: 0 });
       const { token } = await emulator.signIn('grace@example.com');
-      const before = successes(backend);
+      const before = backend.successes();
       for (let i = 0; i < 3; i++) {
         expect((await backend.refresh(token)).status).toBe(200);
       }
-      expect(successes(backend) - before).toBe(3);
+      expect(backend.successes() - before).toBe(3);
     }, 60_000);
   });
 });

@@ -1,89 +1,46 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cacheServiceFactory } from '@backstage/backend-defaults/cache';
-import { JsonObject } from '@backstage/types';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import {
-  describeWithRedis,
-  replicaBackendConfig,
-  startRedis,
-  TestRedis,
-} from './__testUtils__/redis';
-import {
-  accessGroupsOf,
-  CfaccessBackend,
-  EXAMPLE_ORG,
-  startCfaccessBackend,
-} from './__testUtils__/testBackend';
+/** One Redis under several backends: replicas sharing sessions and sign-ins, deployments kept apart, no bearer credential stored, and sign-ins going on through an outage. */
 import { TestClock } from './__testUtils__/clock';
 import { eventually } from './__testUtils__/eventually';
+import { copyOfExampleOrg, EXAMPLE_ORG } from './__testUtils__/paths';
+import { describeWithRedis, useSharedRedis } from './__testUtils__/redis';
+import { identityOf, useCfaccess } from './__testUtils__/testBackend';
 import { CACHE_RETRY_MS } from './cache/resilientCache';
 
 const clock = new TestClock();
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/;
 
 describeWithRedis('one Redis shared by several backends', () => {
-  let emulator: AccessEmulator;
-  let redis: TestRedis;
-  // One auth database for the backends of this file, as replicas share one.
-  let databaseDirectory: string;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    databaseDirectory = await mkdtemp(join(tmpdir(), 'cfaccess-auth-db-'));
-    emulator = await startAccessEmulator({
-      audience: ['aud-prod', 'aud-staging'],
-      catalog: [EXAMPLE_ORG],
-    });
-  });
-
-  afterAll(() => emulator?.close());
-
-  function startOnRedis(provider: JsonObject, catalogFile?: string) {
-    return startCfaccessBackend({
-      catalogFile,
+  // One Redis and one auth database for the backends of this describe, as replicas share one.
+  const sharedRedis = useSharedRedis();
+  const { emulator, useBackend } = useCfaccess(
+    {
+      identityTimeout: '1s',
+      groupsOf: ['ada@example.com', 'linus@example.com'],
+    },
+    {
+      emulator: {
+        audience: ['aud-prod', 'aud-staging'],
+        catalog: [EXAMPLE_ORG],
+      },
       clock,
-      provider: {
-        teamDomain: emulator.url,
-        identityTimeout: '1s',
-        accessGroups: accessGroupsOf(emulator, [
-          'ada@example.com',
-          'linus@example.com',
-        ]),
-        signIn: {
-          resolvers: [{ resolver: 'emailMatchingUserEntityProfileEmail' }],
-        },
-        ...provider,
-      },
-      config: {
-        backend: replicaBackendConfig(redis, databaseDirectory),
-      },
-      features: [cacheServiceFactory],
-    });
-  }
+      sharedRedis,
+    },
+  );
 
   describe('two deployments of one Access application', () => {
-    let production: CfaccessBackend;
-    let staging: CfaccessBackend;
-
-    beforeAll(async () => {
-      // Staging's catalog puts Ada in security, not platform.
-      const stagingOrg = join(
-        await mkdtemp(join(tmpdir(), 'cfaccess-staging-')),
-        'org.yaml',
-      );
-      const org = await readFile(EXAMPLE_ORG, 'utf8');
-      await writeFile(
-        stagingOrg,
-        org.replace(
-          /(name: ada\b[\s\S]*?memberOf: )\[platform\]/,
-          '$1[security]',
+    const production = useBackend({ audience: 'aud-prod' });
+    // Staging's catalog puts Ada in security, not platform.
+    const staging = useBackend(
+      { audience: 'aud-staging' },
+      {
+        catalogFile: copyOfExampleOrg(org =>
+          org.replace(
+            /(name: ada\b[\s\S]*?memberOf: )\[platform\]/,
+            '$1[security]',
+          ),
         ),
-      );
-      production = await startOnRedis({ audience: 'aud-prod' });
-      staging = await startOnRedis({ audience: 'aud-staging' }, stagingOrg);
-    }, 90_000);
+      },
+    );
 
     it("each signs a person in from its own catalog, never from the other one's entries", async () => {
       const { token } = await emulator.signIn('ada@example.com');
@@ -92,15 +49,15 @@ describeWithRedis('one Redis shared by several backends', () => {
       const inStaging = await staging.refresh(token);
       expect(inProduction.status).toBe(200);
       expect(inStaging.status).toBe(200);
-      expect(
-        inProduction.body.backstageIdentity.identity.ownershipEntityRefs,
-      ).toContain('group:default/platform');
-      expect(
-        inStaging.body.backstageIdentity.identity.ownershipEntityRefs,
-      ).not.toContain('group:default/platform');
-      expect(
-        inStaging.body.backstageIdentity.identity.ownershipEntityRefs,
-      ).toContain('group:default/security');
+      expect(identityOf(inProduction).ownershipEntityRefs).toContain(
+        'group:default/platform',
+      );
+      expect(identityOf(inStaging).ownershipEntityRefs).not.toContain(
+        'group:default/platform',
+      );
+      expect(identityOf(inStaging).ownershipEntityRefs).toContain(
+        'group:default/security',
+      );
       // Each deployment asks Access itself: nothing crosses, not even the identity.
       expect(emulator.requestCount('identity')).toBe(2);
     });
@@ -109,7 +66,7 @@ describeWithRedis('one Redis shared by several backends', () => {
       const { token } = await emulator.signIn('linus@example.com');
       const issued = await production.refresh(token);
       expect(issued.status).toBe(200);
-      const entries = redis.dump();
+      const entries = sharedRedis.dump();
       expect(Object.keys(entries).length).toBeGreaterThan(0);
       for (const value of Object.values(entries)) {
         expect(value).not.toMatch(JWT);
@@ -119,14 +76,9 @@ describeWithRedis('one Redis shared by several backends', () => {
   });
 
   describe('a Redis outage', () => {
-    let replicas: CfaccessBackend[];
-
-    beforeAll(async () => {
-      replicas = [
-        await startOnRedis({ audience: 'aud-prod', cacheNamespace: 'outage' }),
-        await startOnRedis({ audience: 'aud-prod', cacheNamespace: 'outage' }),
-      ];
-    }, 90_000);
+    const replica = () =>
+      useBackend({ audience: 'aud-prod', cacheNamespace: 'outage' });
+    const replicas = [replica(), replica()];
 
     it('makes at most one get-identity call per replica for 100 simultaneous first requests of a session', async () => {
       const { token } = await emulator.signIn('linus@example.com');
@@ -150,7 +102,7 @@ describeWithRedis('one Redis shared by several backends', () => {
       const warm = (await emulator.signIn('grace@example.com')).token;
       expect((await first.refresh(warm)).status).toBe(200);
 
-      await redis.stop();
+      await sharedRedis.stop();
       // A hang fails here through the request timeout; how fast it answers is the bench's business.
       const during = async (token: string) => {
         const res = await first.refresh(token).timeout(10_000);
@@ -164,11 +116,9 @@ describeWithRedis('one Redis shared by several backends', () => {
           await emulator.signIn('linus@example.com')
         ).token,
       );
-      expect(newPerson.body.backstageIdentity.identity.userEntityRef).toBe(
-        'user:default/linus',
-      );
+      expect(identityOf(newPerson).userEntityRef).toBe('user:default/linus');
 
-      await redis.start();
+      await sharedRedis.start();
       // Sharing resumes by itself: a session one replica saw costs the other no get-identity call.
       const shared = await eventually(
         async () => {
@@ -184,5 +134,41 @@ describeWithRedis('one Redis shared by several backends', () => {
       );
       expect(shared).toBe(true);
     }, 60_000);
+  });
+});
+
+describeWithRedis('two replicas sharing one Redis', () => {
+  // One auth database for both replicas, as replicas share one.
+  const sharedRedis = useSharedRedis();
+  const { emulator, useBackend } = useCfaccess({}, { sharedRedis });
+  const [first, second] = [useBackend(), useBackend()];
+
+  it('asks get-identity once for one Access session across both replicas', async () => {
+    const { token } = await emulator.signIn('grace@example.com');
+    emulator.resetCounts();
+
+    const res1 = await first.refresh(token);
+    expect(res1.status).toBe(200);
+    expect(emulator.requestCount('identity')).toBe(1);
+
+    const res2 = await second.refresh(token);
+    expect(res2.status).toBe(200);
+    expect(res2.body.providerInfo.cfIdentity.groups).toEqual(
+      res1.body.providerInfo.cfIdentity.groups,
+    );
+    expect(emulator.requestCount('identity')).toBe(1);
+  });
+
+  it('reuses a sign-in resolved by the other replica', async () => {
+    const { token } = await emulator.signIn('linus@example.com');
+    const resolved = await first.refresh(token);
+    const before = second.successes();
+    const res = await second.refresh(token);
+    expect(res.status).toBe(200);
+    expect(identityOf(res)).toEqual(identityOf(resolved));
+    expect(identityOf(res).ownershipEntityRefs).toContain(
+      'group:default/engineering',
+    );
+    expect(second.successes()).toBe(before);
   });
 });

@@ -1,51 +1,9 @@
-import { ConfigReader } from '@backstage/config';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
+/** What the verifier accepts and refuses of a token by itself: its audience, issuer, times, algorithm, key, signature, form and type; and no refusal repeats a claim. */
 import { SignJWT } from 'jose';
-import { readCloudflareAccessConfig } from './config';
-import {
-  CloudflareAccessAuthenticationError,
-  CloudflareAccessUnavailableError,
-} from './errors';
-import { AccessTokenVerifier } from './verifier';
-import { TestClock } from './__testUtils__/clock';
+import { reasonOf, now, useVerifiers } from './__testUtils__/verifier';
 
 describe('AccessTokenVerifier', () => {
-  let emulator: AccessEmulator;
-
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({ audience: ['aud-one'] });
-  });
-
-  afterAll(() => emulator.close());
-
-  afterEach(() => emulator.setEndpointMode('certs', 'ok'));
-
-  function verifierFor(
-    audience: string | string[] = 'aud-one',
-    options: ConstructorParameters<typeof AccessTokenVerifier>[1] = {
-      cooldownMs: 50,
-    },
-  ) {
-    const config = readCloudflareAccessConfig(
-      new ConfigReader({ teamDomain: emulator.url, audience }),
-    );
-    return new AccessTokenVerifier(config, options);
-  }
-
-  const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-  async function reasonOf(promise: Promise<unknown>) {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(CloudflareAccessAuthenticationError);
-    const refusal = error as CloudflareAccessAuthenticationError;
-    expect(refusal.name).toBe('AuthenticationError');
-    return refusal.reason;
-  }
-
-  const now = () => Math.floor(Date.now() / 1000);
+  const { emulator, verifierFor } = useVerifiers();
 
   it('accepts a token Access issued for the audience', async () => {
     const { token, sub } = await emulator.signIn('ada@example.com');
@@ -184,29 +142,6 @@ describe('AccessTokenVerifier', () => {
     const token = await emulator.mintToken({ type: 'org' });
     expect(await reasonOf(verifierFor().verify(token))).toBe('token_type');
   });
-
-  it('keeps accepting tokens of the previous key after a rotation', async () => {
-    const verifier = verifierFor();
-    const before = await emulator.mintToken();
-    await verifier.verify(before);
-    await emulator.rotateKeys();
-    await new Promise(resolve => setTimeout(resolve, 100));
-    await expect(verifier.verify(before)).resolves.toBeDefined();
-    const byPrevious = await emulator.mintToken({}, { key: 'previous' });
-    await expect(verifier.verify(byPrevious)).resolves.toBeDefined();
-  });
-
-  it('fetches the key set again for a freshly rotated key', async () => {
-    const verifier = verifierFor();
-    await verifier.verify(await emulator.mintToken());
-    await emulator.rotateKeys();
-    await new Promise(resolve => setTimeout(resolve, 100));
-    emulator.resetCounts();
-    const fresh = await emulator.mintToken();
-    await expect(verifier.verify(fresh)).resolves.toBeDefined();
-    expect(emulator.requestCount('certs')).toBe(1);
-  });
-
   it('never puts claims or the token in its error', async () => {
     const token = await emulator.mintToken({
       aud: ['someone-else'],
@@ -219,73 +154,5 @@ describe('AccessTokenVerifier', () => {
     expect(text).not.toContain('secret-person');
     expect(text).not.toContain('someone-else');
     expect(text).not.toContain(token.split('.')[1]);
-  });
-
-  it('answers 503 while the first key set fetch fails, and recovers by itself', async () => {
-    const token = await emulator.mintToken();
-    const verifier = verifierFor();
-    emulator.setEndpointMode('certs', 'error');
-    const error = await verifier.verify(token).catch(e => e);
-    expect(error).toBeInstanceOf(CloudflareAccessUnavailableError);
-    expect(error.name).toBe('ServiceUnavailableError');
-    expect(error.message).toMatch(
-      /signing keys could not be fetched; check that the team domain is reachable/,
-    );
-    emulator.setEndpointMode('certs', 'ok');
-    await expect(verifier.verify(token)).resolves.toBeDefined();
-  });
-
-  it('keeps verifying with the last good keys while the certs endpoint is down', async () => {
-    const verifier = verifierFor('aud-one', {
-      cooldownMs: 1000,
-      cacheMaxAgeMs: 50,
-    });
-    const token = await emulator.mintToken();
-    await verifier.verify(token);
-    emulator.setEndpointMode('certs', 'timeout');
-    await sleep(100);
-    emulator.resetCounts();
-    // The key set is stale: one attempt to refetch times out, then the last good keys answer.
-    await expect(verifier.verify(token)).resolves.toBeDefined();
-    expect(emulator.requestCount('certs')).toBe(1);
-    // Within the retry window nothing waits on Access again.
-    await expect(verifier.verify(token)).resolves.toBeDefined();
-    expect(emulator.requestCount('certs')).toBe(1);
-  }, 15_000);
-
-  describe('tokens it has checked', () => {
-    const strictVerifier = (
-      options: ConstructorParameters<typeof AccessTokenVerifier>[1],
-    ) =>
-      new AccessTokenVerifier(
-        readCloudflareAccessConfig(
-          new ConfigReader({
-            teamDomain: emulator.url,
-            audience: 'aud-one',
-            clockTolerance: '0s',
-          }),
-        ),
-        options,
-      );
-
-    it('remembers a checked token no longer than it lives', async () => {
-      const clock = new TestClock();
-      const verifier = strictVerifier({ cooldownMs: 60_000, clock });
-      const token = await emulator.mintToken({ sub: 'ada', exp: now() + 2 });
-      await expect(verifier.check(token)).resolves.toBeDefined();
-      clock.advance(3000);
-      expect(await reasonOf(verifier.check(token))).toBe('expired');
-    });
-
-    it('checks a token again once the key set may have changed', async () => {
-      const verifier = strictVerifier({ cooldownMs: 100, cacheMaxAgeMs: 50 });
-      const token = await emulator.mintToken({ sub: 'ada' });
-      await expect(verifier.check(token)).resolves.toBeDefined();
-      // Two rotations later the token's key is no longer published, and the key set is stale.
-      await emulator.rotateKeys();
-      await emulator.rotateKeys();
-      await sleep(200);
-      expect(await reasonOf(verifier.check(token))).toBe('unknown_key');
-    });
   });
 });

@@ -1,29 +1,20 @@
 /** The verifier's trust edges: a person is never a service token, every token expires, the memo of checked tokens is bounded in bytes. */
-import { ConfigReader } from '@backstage/config';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
-import { readCloudflareAccessConfig } from './config';
 import { CloudflareAccessAuthenticationError } from './errors';
-import { AccessTokenVerifier, MAX_TOKEN_LENGTH } from './verifier';
+import { MAX_TOKEN_LENGTH } from './verifier';
+import { useAccessEmulator } from './__testUtils__/emulator';
+import { verifierOn, VerifierOptions } from './__testUtils__/verifier';
 
 // The memo's documented bound: 32 MiB, each token counted as its text plus about a kilobyte.
 const REMEMBERED_BYTES_MAX = 32 * 1024 * 1024;
 const ENTRY_OVERHEAD_BYTES = 1024;
 
 describe('AccessTokenVerifier trust edges', () => {
-  let emulator: AccessEmulator;
+  const emulator = useAccessEmulator({ audience: 'aud' });
 
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({ audience: 'aud' });
-  });
-
-  afterAll(() => emulator.close());
-
-  function verifierFor(
-    options?: ConstructorParameters<typeof AccessTokenVerifier>[1],
-  ) {
-    const config = readCloudflareAccessConfig(
-      new ConfigReader({
-        teamDomain: emulator.url,
+  function verifierFor(options?: VerifierOptions) {
+    return verifierOn(
+      emulator,
+      {
         audience: ['aud', 'other-aud'],
         serviceTokens: [
           { token: 'bot.access', subject: 'ci-bot@example.com' },
@@ -33,9 +24,9 @@ describe('AccessTokenVerifier trust edges', () => {
             audience: ['other-aud'],
           },
         ],
-      }),
+      },
+      options,
     );
-    return new AccessTokenVerifier(config, options);
   }
 
   it('takes a listed service token as that service token (the control)', async () => {

@@ -2,7 +2,10 @@
 import { JsonObject } from '@backstage/types';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Whether a redis-server binary is on the PATH (Debian's redis-server package). */
 export function hasRedisServer(): boolean {
@@ -111,18 +114,36 @@ export async function startRedis(): Promise<TestRedis> {
   };
 }
 
+/** A Redis and the directory of one auth database: what the replicas of one deployment share. */
+export type SharedRedis = TestRedis & { databaseDirectory: string };
+
+/**
+ * Starts a Redis and makes the directory of the auth database before the
+ * tests of the enclosing describe, for the replicas they start on it
+ * (`sharedRedis`); the handle is filled in once it has started.
+ */
+export function useSharedRedis(): SharedRedis {
+  const shared = {} as SharedRedis;
+  beforeAll(async () => {
+    Object.assign(shared, await startRedis(), {
+      databaseDirectory: await mkdtemp(join(tmpdir(), 'cfaccess-auth-db-')),
+    });
+  });
+  return shared;
+}
+
 /**
  * The `backend` config of replicas of one deployment on this Redis: the cache
  * store, and one auth plugin database for all of them (a SQLite file in
  * `databaseDirectory`), as replicas share one database, so they share the
  * secret that authenticates cache entries. Each catalog stays in memory.
  */
-export function replicaBackendConfig(
-  redis: TestRedis,
-  databaseDirectory: string,
-): JsonObject {
+export function replicaBackendConfig({
+  url,
+  databaseDirectory,
+}: SharedRedis): JsonObject {
   return {
-    cache: { store: 'redis', connection: redis.url },
+    cache: { store: 'redis', connection: url },
     database: {
       client: 'better-sqlite3',
       connection: ':memory:',

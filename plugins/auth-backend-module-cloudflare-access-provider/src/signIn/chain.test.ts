@@ -6,7 +6,6 @@ import {
   SignInInfo,
   SignInResolverFactory,
 } from '@backstage/plugin-auth-node';
-import { AccessEmulator, startAccessEmulator } from '@cfaccess/access-emulator';
 import { decodeJwt, UnsecuredJWT } from 'jose';
 import { readCloudflareAccessConfig } from '../config';
 import { readCloudflareAccessSignInResolver } from './chain';
@@ -14,15 +13,10 @@ import { createCloudflareAccessSessionCache } from '../sessionCache';
 import { createProviderContext } from '../context';
 import { CloudflareAccessResult } from '../types';
 import { AccessTokenVerifier } from '../verifier';
+import { useAccessEmulator } from '../__testUtils__/emulator';
 
 describe('the sign-in chain of two providers sharing one cache', () => {
-  let emulator: AccessEmulator;
-
-  beforeAll(async () => {
-    emulator = await startAccessEmulator({ audience: 'aud' });
-  });
-
-  afterAll(() => emulator.close());
+  const emulator = useAccessEmulator({ audience: 'aud' });
 
   // The auth plugin's part: issues a Backstage token for the claims (unsigned here, the chain only decodes it).
   const ctx = {
