@@ -80,7 +80,8 @@ describe('cfaccess-explain', () => {
     const invalid = join(emptyDir, 'invalid.yaml');
     writeFileSync(invalid, 'auth: [unclosed\n');
 
-    it.each([
+    // Three processes of their own, so they run side by side.
+    it.concurrent.each([
       ['a missing config file', ['--config', join(emptyDir, 'nope.yaml')]],
       ['no app-config.yaml where it runs', []],
       ['a config file that is not YAML', ['--config', invalid]],

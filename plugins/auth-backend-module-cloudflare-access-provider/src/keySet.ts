@@ -22,6 +22,8 @@ export function keySetWithLastGood(
   options: {
     cooldownMs: number;
     cacheMaxAgeMs: number;
+    /** How long one fetch of the key set may take; jose's 5 s by default. */
+    timeoutMs?: number;
     metrics?: CloudflareAccessMetrics;
     /** The last good copy's age and retry window; jose times its own fetches. */
     clock?: Clock;
@@ -34,6 +36,9 @@ export function keySetWithLastGood(
   const remote = createRemoteJWKSet(new URL(certsUrl), {
     cooldownDuration: cooldownMs,
     cacheMaxAge: cacheMaxAgeMs,
+    ...(options.timeoutMs !== undefined && {
+      timeoutDuration: options.timeoutMs,
+    }),
     // jose's own fetch, counted: jose fetches only when its copy is old or a kid is unknown.
     [customFetch]: async (url, options) => {
       try {

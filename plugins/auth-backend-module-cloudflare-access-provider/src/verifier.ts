@@ -45,6 +45,8 @@ export class AccessTokenVerifier {
       cooldownMs?: number;
       /** How long a fetched key set is used before it is fetched again. */
       cacheMaxAgeMs?: number;
+      /** How long one fetch of the key set may take (5 s by default). */
+      keyFetchTimeoutMs?: number;
       metrics?: CloudflareAccessMetrics;
       clock?: Clock;
     },
@@ -62,6 +64,7 @@ export class AccessTokenVerifier {
     this.#keys = keySetWithLastGood(config.certsUrl, {
       cooldownMs: this.#cooldownMs,
       cacheMaxAgeMs: options?.cacheMaxAgeMs ?? 10 * 60_000,
+      timeoutMs: options?.keyFetchTimeoutMs,
       metrics: options?.metrics,
       clock: this.#clock,
     });

@@ -48,6 +48,8 @@ describe('AccessTokenVerifier', () => {
     const verifier = verifierFor('aud-one', {
       cooldownMs: 1000,
       cacheMaxAgeMs: 50,
+      // Access that does not answer, for a verifier that waits 500 ms before going on without it.
+      keyFetchTimeoutMs: 500,
     });
     const token = await emulator.mintToken();
     await verifier.verify(token);
